@@ -1,0 +1,1 @@
+//! sim-traffic (in progress).

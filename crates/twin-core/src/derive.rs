@@ -1,0 +1,1 @@
+//! Derived layers (in progress).

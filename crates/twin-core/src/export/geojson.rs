@@ -1,0 +1,1 @@
+//! GeoJSON export (in progress).

@@ -1,0 +1,1 @@
+//! glTF export (in progress).

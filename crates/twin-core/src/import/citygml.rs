@@ -1,0 +1,1 @@
+//! citygml importer (in progress).

@@ -1,0 +1,1 @@
+//! cityjson importer (in progress).

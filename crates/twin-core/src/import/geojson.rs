@@ -1,0 +1,1 @@
+//! geojson importer (in progress).

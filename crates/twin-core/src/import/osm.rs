@@ -1,0 +1,1 @@
+//! osm importer (in progress).

@@ -1,0 +1,1 @@
+//! ESRI ASCII grid (`.asc`) reader and writer.

@@ -1,0 +1,1 @@
+//! GeoTIFF reader and writer.

@@ -1,0 +1,1 @@
+//! viewer (issue 6).

@@ -1,0 +1,1 @@
+//! urban-twin runner
