@@ -103,7 +103,9 @@ pub fn ring_centroid(ring: &[P2]) -> P2 {
         cy += (y0 + y1) * c;
     }
     if a2.abs() < 1e-12 {
-        let m = ring.iter().fold([0.0, 0.0], |m, p| [m[0] + p[0], m[1] + p[1]]);
+        let m = ring
+            .iter()
+            .fold([0.0, 0.0], |m, p| [m[0] + p[0], m[1] + p[1]]);
         return [m[0] / n as f64, m[1] / n as f64];
     }
     [ox + cx / (3.0 * a2), oy + cy / (3.0 * a2)]
@@ -196,7 +198,8 @@ pub fn triangulate_2d(outer: &[P2], holes: &[Vec<P2>]) -> Vec<[u32; 3]> {
     }
     // Shift to a local origin: earcut works in f64 but relative precision matters at UTM scale.
     let [ox, oy] = outer[0];
-    let mut flat = Vec::with_capacity(2 * (outer.len() + holes.iter().map(Vec::len).sum::<usize>()));
+    let mut flat =
+        Vec::with_capacity(2 * (outer.len() + holes.iter().map(Vec::len).sum::<usize>()));
     let mut hole_idx = Vec::with_capacity(holes.len());
     for p in outer {
         flat.extend_from_slice(&[p[0] - ox, p[1] - oy]);
@@ -258,7 +261,11 @@ pub fn triangulate_3d(outer: &[P3], holes: &[Vec<P3>]) -> Vec<[u32; 3]> {
     let h2: Vec<Vec<P2>> = holes.iter().map(|h| proj(h)).collect();
     let mut tris = triangulate_2d(&o2, &h2);
     // Restore the outer ring's orientation (earcut may flip it).
-    let all: Vec<P3> = outer.iter().chain(holes.iter().flatten()).copied().collect();
+    let all: Vec<P3> = outer
+        .iter()
+        .chain(holes.iter().flatten())
+        .copied()
+        .collect();
     for t in &mut tris {
         let (a, b, c) = (all[t[0] as usize], all[t[1] as usize], all[t[2] as usize]);
         let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
@@ -292,11 +299,17 @@ mod tests {
     #[test]
     fn polygon_with_hole() {
         let mut p = Polygon::new(vec![[0., 0.], [4., 0.], [4., 4.], [0., 4.]]);
-        p.interiors.push(vec![[1., 1.], [3., 1.], [3., 3.], [1., 3.]]);
+        p.interiors
+            .push(vec![[1., 1.], [3., 1.], [3., 3.], [1., 3.]]);
         assert!((p.area() - 12.0).abs() < 1e-12);
         assert!(!p.contains([2.0, 2.0]));
         let t = triangulate_2d(&p.exterior, &p.interiors);
-        let all: Vec<P2> = p.exterior.iter().chain(p.interiors.iter().flatten()).copied().collect();
+        let all: Vec<P2> = p
+            .exterior
+            .iter()
+            .chain(p.interiors.iter().flatten())
+            .copied()
+            .collect();
         let a: f64 = t
             .iter()
             .map(|t| ring_area(&[all[t[0] as usize], all[t[1] as usize], all[t[2] as usize]]).abs())

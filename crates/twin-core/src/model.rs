@@ -91,7 +91,9 @@ impl City {
 }
 
 /// What a building is used for, condensed from the source's function codes or tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BuildingUse {
     Residential,
@@ -248,8 +250,10 @@ impl TriMesh {
             }
         }
         let n = tris.len();
-        self.triangles
-            .extend(tris.into_iter().map(|t| [t[0] + base, t[1] + base, t[2] + base]));
+        self.triangles.extend(
+            tris.into_iter()
+                .map(|t| [t[0] + base, t[1] + base, t[2] + base]),
+        );
         self.kinds.extend(std::iter::repeat_n(kind, n));
         n
     }
@@ -257,8 +261,12 @@ impl TriMesh {
     pub fn append(&mut self, other: &TriMesh) {
         let base = self.positions.len() as u32;
         self.positions.extend_from_slice(&other.positions);
-        self.triangles
-            .extend(other.triangles.iter().map(|t| [t[0] + base, t[1] + base, t[2] + base]));
+        self.triangles.extend(
+            other
+                .triangles
+                .iter()
+                .map(|t| [t[0] + base, t[1] + base, t[2] + base]),
+        );
         self.kinds.extend_from_slice(&other.kinds);
     }
     /// (min z, max z) over the vertices.
@@ -333,10 +341,11 @@ pub struct Building {
 impl Building {
     /// Height above ground: measured height if given, else roof minus ground.
     pub fn height_m(&self) -> Option<f64> {
-        self.measured_height_m.or(match (self.ground_z, self.roof_z) {
-            (Some(g), Some(r)) => Some(r - g),
-            _ => None,
-        })
+        self.measured_height_m
+            .or(match (self.ground_z, self.roof_z) {
+                (Some(g), Some(r)) => Some(r - g),
+                _ => None,
+            })
     }
     /// Bounding box of footprint and surfaces.
     pub fn bbox(&self) -> BBox2 {
@@ -369,7 +378,8 @@ impl Building {
         let top = g + h;
         let mut mesh = TriMesh::default();
         for poly in &self.footprint {
-            let ring3 = |r: &[P2], z: f64| -> Vec<P3> { r.iter().map(|p| [p[0], p[1], z]).collect() };
+            let ring3 =
+                |r: &[P2], z: f64| -> Vec<P3> { r.iter().map(|p| [p[0], p[1], z]).collect() };
             // Orient the exterior counter-clockwise so roofs face up.
             let mut ext = poly.exterior.clone();
             if crate::geom::ring_area(&ext) < 0.0 {
@@ -707,9 +717,15 @@ mod tests {
 
     #[test]
     fn alkis_function_codes() {
-        assert_eq!(BuildingUse::from_alkis("31001_1000"), BuildingUse::Residential);
+        assert_eq!(
+            BuildingUse::from_alkis("31001_1000"),
+            BuildingUse::Residential
+        );
         assert_eq!(BuildingUse::from_alkis("31001_2020"), BuildingUse::Office);
-        assert_eq!(BuildingUse::from_alkis("31001_2050"), BuildingUse::Commercial);
+        assert_eq!(
+            BuildingUse::from_alkis("31001_2050"),
+            BuildingUse::Commercial
+        );
         assert_eq!(BuildingUse::from_alkis("3021"), BuildingUse::School);
         assert_eq!(BuildingUse::from_alkis("garbage"), BuildingUse::Other);
         assert_eq!(RoofType::from_adv("3100"), RoofType::Gable);

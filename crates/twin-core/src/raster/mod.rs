@@ -31,10 +31,14 @@ impl GridSpec {
     /// A grid with square cells covering `bbox` (rounded outwards to whole cells).
     pub fn covering(bbox: &BBox2, cell: f64, epsg: Option<u32>) -> Result<Self> {
         if !(cell > 0.0 && cell.is_finite()) {
-            return Err(Error::Invalid(format!("cell size must be positive, got {cell}")));
+            return Err(Error::Invalid(format!(
+                "cell size must be positive, got {cell}"
+            )));
         }
         if bbox.is_empty() || !bbox.min[0].is_finite() || !bbox.max[1].is_finite() {
-            return Err(Error::Invalid("cannot build a grid over an empty extent".into()));
+            return Err(Error::Invalid(
+                "cannot build a grid over an empty extent".into(),
+            ));
         }
         let width = ((bbox.width() / cell).ceil() as usize).max(1);
         let height = ((bbox.height() / cell).ceil() as usize).max(1);
@@ -81,7 +85,10 @@ impl GridSpec {
     /// Fractional (column, row) of a world point; cell centres are at `.5`.
     #[inline]
     pub fn world_to_grid(&self, x: f64, y: f64) -> (f64, f64) {
-        ((x - self.origin_x) / self.cell_x, (self.origin_y - y) / self.cell_y)
+        (
+            (x - self.origin_x) / self.cell_x,
+            (self.origin_y - y) / self.cell_y,
+        )
     }
     /// The cell containing a world point, if inside the grid.
     pub fn cell_at(&self, x: f64, y: f64) -> Option<(usize, usize)> {
@@ -95,13 +102,26 @@ impl GridSpec {
     /// Extent of the grid.
     pub fn bbox(&self) -> BBox2 {
         BBox2 {
-            min: [self.origin_x, self.origin_y - self.height as f64 * self.cell_y],
-            max: [self.origin_x + self.width as f64 * self.cell_x, self.origin_y],
+            min: [
+                self.origin_x,
+                self.origin_y - self.height as f64 * self.cell_y,
+            ],
+            max: [
+                self.origin_x + self.width as f64 * self.cell_x,
+                self.origin_y,
+            ],
         }
     }
     /// GDAL geotransform `[x0, dx, 0, y0, 0, -dy]`.
     pub fn geotransform(&self) -> [f64; 6] {
-        [self.origin_x, self.cell_x, 0.0, self.origin_y, 0.0, -self.cell_y]
+        [
+            self.origin_x,
+            self.cell_x,
+            0.0,
+            self.origin_y,
+            0.0,
+            -self.cell_y,
+        ]
     }
     /// Validate that the numbers describe a usable grid.
     pub fn validate(&self) -> Result<()> {
@@ -112,7 +132,9 @@ impl GridSpec {
             && self.cell_x > 0.0
             && self.cell_y > 0.0;
         if !ok {
-            return Err(Error::Invalid(format!("invalid raster georeference: {self:?}")));
+            return Err(Error::Invalid(format!(
+                "invalid raster georeference: {self:?}"
+            )));
         }
         Ok(())
     }
@@ -267,9 +289,17 @@ impl Raster<f32> {
         let c = c.clamp(0.0, w - 1.0);
         let r = r.clamp(0.0, h - 1.0);
         let (c0, r0) = (c.floor() as usize, r.floor() as usize);
-        let (c1, r1) = ((c0 + 1).min(self.spec.width - 1), (r0 + 1).min(self.spec.height - 1));
+        let (c1, r1) = (
+            (c0 + 1).min(self.spec.width - 1),
+            (r0 + 1).min(self.spec.height - 1),
+        );
         let (fx, fy) = (c - c0 as f64, r - r0 as f64);
-        let v = [self.get(c0, r0), self.get(c1, r0), self.get(c0, r1), self.get(c1, r1)];
+        let v = [
+            self.get(c0, r0),
+            self.get(c1, r0),
+            self.get(c0, r1),
+            self.get(c1, r1),
+        ];
         if v.iter().any(|&x| self.is_missing(x)) {
             let nearest = self.get(
                 if fx < 0.5 { c0 } else { c1 },
