@@ -1,1 +1,288 @@
-fn main() {}
+//! `twin`: the urban-twin command line.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use twin_core::import::{FileKind, ImportOptions};
+
+#[derive(Parser)]
+#[command(name = "twin", version, about = "urban-twin: what-if scenarios on a 3D city model", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Say what supported files hold: kind, counts, CRS, extent, height range.
+    Info {
+        /// CityGML, CityJSON, GeoJSON, OSM (.osm, .osm.gz, .osm.pbf), GeoTIFF, .asc, .glb or scenario .toml files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert between formats: city files to .glb or .geojson; DEMs to .tif or .asc.
+    Convert {
+        /// Input files (merged into one city when several).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output file; its extension picks the format (.glb, .geojson, .tif, .asc).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Target CRS (EPSG code) for geographic inputs (OSM, RFC 7946 GeoJSON).
+        #[arg(long)]
+        epsg: Option<u32>,
+        /// Write GeoJSON in WGS84 lon/lat (RFC 7946) instead of the city CRS.
+        #[arg(long)]
+        wgs84: bool,
+    },
+    /// Generate the demo city (an Elbe island district) and write it as standard files.
+    Demo {
+        /// Output folder (replaced as a whole).
+        #[arg(long, short)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Side length of the square district in metres.
+        #[arg(long, default_value_t = 2000.0)]
+        size_m: f64,
+        /// DEM cell size in metres.
+        #[arg(long, default_value_t = 1.0)]
+        cell_m: f64,
+    },
+    /// Run a scenario file and write a results folder with summary.json.
+    Run {
+        scenario: PathBuf,
+        /// Results folder; default `out/<scenario name>`. Replaced only when the run succeeds.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn spinner() -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("static template"));
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info { files, json } => info(&files, json),
+        Command::Convert { inputs, out, epsg, wgs84 } => convert(&inputs, &out, epsg, wgs84),
+        Command::Demo { out, seed, size_m, cell_m } => demo(&out, seed, size_m, cell_m),
+        Command::Run { scenario, out } => run(&scenario, out),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
+    let scenario = twin_core::scenario::load(path)?;
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    let pb = spinner();
+    let summary = urban_twin::run_scenario(&scenario, &out, &mut |m| pb.set_message(m.to_string()))
+        .with_context(|| format!("scenario {}", path.display()))?;
+    pb.finish_and_clear();
+    let c = &summary.city;
+    println!(
+        "scenario `{}`: {} buildings ({} removed, {} added), {} road links, {} barriers",
+        summary.scenario.name,
+        c.buildings.count,
+        summary.edits.removed.len(),
+        summary.edits.added.len(),
+        c.roads.links,
+        c.barriers.len()
+    );
+    println!("results in {}: {}", out.display(), summary.outputs.join(", "));
+    Ok(())
+}
+
+fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
+    let scenario = twin_core::scenario::Scenario {
+        name: "demo".into(),
+        description: format!("generated demo city, seed {seed}"),
+        path: PathBuf::from("(twin demo)"),
+        city: twin_core::scenario::CitySpec::Demo { seed, size_m, cell_m },
+        edits: Vec::new(),
+        outputs: twin_core::scenario::Outputs {
+            glb: true,
+            geojson: true,
+            dem: twin_core::scenario::RasterFormat::Tif,
+            preview_png: true,
+            derived_cell_m: None,
+        },
+    };
+    let pb = spinner();
+    let summary = urban_twin::run_scenario(&scenario, out, &mut |m| pb.set_message(m.to_string()))?;
+    pb.finish_and_clear();
+    println!(
+        "demo city (seed {seed}): {} buildings, {} road links, {} barriers, DEM {}",
+        summary.city.buildings.count,
+        summary.city.roads.links,
+        summary.city.barriers.len(),
+        summary
+            .city
+            .terrain
+            .dem
+            .as_ref()
+            .map(|d| format!("{}x{} at {} m", d.width, d.height, d.cell_m))
+            .unwrap_or_default()
+    );
+    println!("written to {}: {}", out.display(), summary.outputs.join(", "));
+    Ok(())
+}
+
+fn load_inputs(inputs: &[PathBuf], epsg: Option<u32>) -> Result<twin_core::City> {
+    let mut cities = Vec::new();
+    let mut dem = None;
+    for p in inputs {
+        match twin_core::import::detect(p)? {
+            FileKind::GeoTiff | FileKind::AsciiGrid => {
+                if dem.replace(p.as_path()).is_some() {
+                    bail!("{}: only one DEM can be given", p.display());
+                }
+            }
+            k if k.is_city() => cities.push(p.as_path()),
+            k => bail!("{}: a {} file cannot be converted", p.display(), k.as_str()),
+        }
+    }
+    let opts = ImportOptions { target_epsg: epsg, ..Default::default() };
+    let pb = spinner();
+    pb.set_message("reading inputs");
+    let city = twin_core::import::load_cities(&cities, dem, &opts)?;
+    pb.finish_and_clear();
+    Ok(city)
+}
+
+fn convert(inputs: &[PathBuf], out: &Path, epsg: Option<u32>, wgs84: bool) -> Result<()> {
+    let ext = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !matches!(ext.as_str(), "glb" | "geojson" | "json" | "tif" | "tiff" | "asc") {
+        bail!("{}: unknown output format; use .glb, .geojson, .tif or .asc", out.display());
+    }
+    let city = load_inputs(inputs, epsg)?;
+    match ext.as_str() {
+        "glb" => twin_core::export::gltf::write_glb(&city, out, &Default::default())?,
+        "geojson" | "json" => {
+            let opts = twin_core::export::geojson::GeoJsonOptions { wgs84, ..Default::default() };
+            twin_core::export::geojson::write_city_geojson(&city, out, &opts)?
+        }
+        _ => {
+            let Some(dem) = &city.terrain.dem else {
+                bail!("the inputs hold no DEM raster to write as {}", out.display());
+            };
+            if ext == "asc" {
+                twin_core::raster::asc::write_asc(dem, out)?
+            } else {
+                twin_core::raster::geotiff::write_geotiff(dem, out, &Default::default())?
+            }
+        }
+    }
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+fn info(files: &[PathBuf], json: bool) -> Result<()> {
+    let mut all = Vec::new();
+    for f in files {
+        let v = info_one(f).with_context(|| format!("{}", f.display()))?;
+        if json {
+            all.push(v);
+        } else {
+            print_info(f, &v);
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(())
+}
+
+fn info_one(path: &Path) -> Result<serde_json::Value> {
+    let kind = twin_core::import::detect(path)?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut v = serde_json::json!({ "file": path.display().to_string(), "kind": kind.as_str(), "bytes": size });
+    match kind {
+        k if k.is_city() => {
+            let pb = spinner();
+            pb.set_message(format!("reading {}", path.display()));
+            let city = twin_core::import::load_city(path, &ImportOptions { keep_surfaces: true, ..Default::default() })?;
+            pb.finish_and_clear();
+            v["city"] = serde_json::to_value(twin_core::summary::summarize(&city))?;
+        }
+        FileKind::GeoTiff | FileKind::AsciiGrid => {
+            let r = twin_core::raster::read_raster(path)?;
+            let bb = r.spec.bbox();
+            v["raster"] = serde_json::json!({
+                "width": r.spec.width, "height": r.spec.height,
+                "cell_x": r.spec.cell_x, "cell_y": r.spec.cell_y,
+                "epsg": r.spec.epsg,
+                "bbox": [bb.min[0], bb.min[1], bb.max[0], bb.max[1]],
+                "nodata": r.nodata,
+                "min": r.min_max().map(|m| m.0), "max": r.min_max().map(|m| m.1),
+            });
+        }
+        FileKind::Glb => {
+            let bytes = std::fs::read(path)?;
+            let s = twin_core::export::gltf::glb_summary(&bytes, path)?;
+            v["glb"] = serde_json::to_value(&s)?;
+        }
+        FileKind::Scenario => {
+            let s = twin_core::scenario::load(path)?;
+            v["scenario"] = serde_json::json!({
+                "name": s.name, "description": s.description,
+                "city": format!("{:?}", s.city), "edits": s.edits.len(),
+            });
+        }
+        _ => {}
+    }
+    Ok(v)
+}
+
+fn print_info(path: &Path, v: &serde_json::Value) {
+    println!("{} — {} ({} bytes)", path.display(), v["kind"].as_str().unwrap_or("?"), v["bytes"]);
+    if let Some(c) = v.get("city") {
+        println!("  CRS: EPSG:{} {} {}", c["epsg"], c["crs_name"].as_str().unwrap_or(""),
+            c["vertical_datum"].as_str().map(|d| format!("+ {d} heights")).unwrap_or_default());
+        println!("  extent: {}", c["bbox"]);
+        let b = &c["buildings"];
+        if b["count"].as_u64().unwrap_or(0) > 0 {
+            println!("  buildings: {} ({} parts, {} LoD2, {} triangles)", b["count"], b["parts"], b["lod2"], b["triangles"]);
+            if let Some(h) = b.get("height_m").filter(|h| !h.is_null()) {
+                println!("  height: {:.1} to {:.1} m (mean {:.1} m)", h["min"].as_f64().unwrap_or(0.0), h["max"].as_f64().unwrap_or(0.0), h["mean"].as_f64().unwrap_or(0.0));
+            }
+            if let Some(g) = b.get("ground_z").filter(|h| !h.is_null()) {
+                println!("  ground: {:.2} to {:.2} m", g["min"].as_f64().unwrap_or(0.0), g["max"].as_f64().unwrap_or(0.0));
+            }
+        }
+        let r = &c["roads"];
+        if r["links"].as_u64().unwrap_or(0) > 0 {
+            println!("  roads: {} ways, {} directed links, {} nodes, {} km", r["ways"], r["links"], r["nodes"], r["length_km"]);
+        }
+        let t = &c["terrain"];
+        if !t["dem"].is_null() {
+            println!("  DEM: {}x{} cells at {} m", t["dem"]["width"], t["dem"]["height"], t["dem"]["cell_m"]);
+        }
+        if t["tin_triangles"].as_u64().unwrap_or(0) > 0 {
+            println!("  TIN: {} triangles", t["tin_triangles"]);
+        }
+        if let Some(b) = c["barriers"].as_array().filter(|b| !b.is_empty()) {
+            println!("  barriers: {}", b.len());
+        }
+    }
+    for key in ["raster", "glb", "scenario"] {
+        if let Some(x) = v.get(key) {
+            println!("  {key}: {x}");
+        }
+    }
+}

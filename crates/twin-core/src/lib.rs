@@ -15,6 +15,7 @@ pub mod import;
 pub mod model;
 pub mod raster;
 pub mod scenario;
+pub mod summary;
 
 pub use error::{Error, Result};
 pub use model::City;

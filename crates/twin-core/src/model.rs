@@ -84,6 +84,52 @@ impl City {
         (lo <= hi).then_some((lo, hi))
     }
 
+    /// Append another city's content. Both must be in the same CRS (or one of them has none).
+    /// Road node indices of `other` are shifted; a building id present in both is an error.
+    pub fn merge(&mut self, other: City) -> crate::Result<()> {
+        if self.epsg != 0 && other.epsg != 0 && self.epsg != other.epsg {
+            return Err(crate::Error::Invalid(format!(
+                "cannot merge `{}` in EPSG:{} into a city in EPSG:{}",
+                other.name, other.epsg, self.epsg
+            )));
+        }
+        if self.epsg == 0 {
+            self.epsg = other.epsg;
+        }
+        if self.vertical_datum.is_none() {
+            self.vertical_datum = other.vertical_datum;
+        }
+        let ids: std::collections::HashSet<&str> =
+            self.buildings.iter().map(|b| b.id.as_str()).collect();
+        if let Some(dup) = other.buildings.iter().find(|b| ids.contains(b.id.as_str())) {
+            return Err(crate::Error::Invalid(format!(
+                "building id `{}` occurs in both `{}` and `{}`",
+                dup.id, self.name, other.name
+            )));
+        }
+        self.buildings.extend(other.buildings);
+        let base = self.roads.nodes.len() as u32;
+        self.roads.nodes.extend(other.roads.nodes);
+        self.roads.links.extend(other.roads.links.into_iter().map(|mut l| {
+            l.from += base;
+            l.to += base;
+            l
+        }));
+        if self.terrain.dem.is_none() {
+            self.terrain.dem = other.terrain.dem;
+        }
+        match (&mut self.terrain.tin, other.terrain.tin) {
+            (Some(a), Some(b)) => a.append(&b),
+            (a @ None, b) => *a = b,
+            _ => {}
+        }
+        self.landcover.extend(other.landcover);
+        self.barriers.extend(other.barriers);
+        self.points.extend(other.points);
+        self.sources.extend(other.sources);
+        Ok(())
+    }
+
     /// Index of a building by id.
     pub fn building_index(&self, id: &str) -> Option<usize> {
         self.buildings.iter().position(|b| b.id == id)

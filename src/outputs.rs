@@ -1,0 +1,161 @@
+//! Writing a results directory: exports of the city and `summary.json`, assembled in a
+//! staging folder and swapped in whole.
+
+use crate::{RunError, RunSummary};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use twin_core::City;
+use twin_core::export::geojson::{GeoJsonOptions, Layer};
+use twin_core::raster::GridSpec;
+use twin_core::scenario::{Outputs, RasterFormat};
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io { path: path.to_path_buf(), source }
+}
+
+/// A folder beside `out_dir` to assemble results in; removed on drop unless committed.
+struct Staging {
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn sibling(out_dir: &Path, tag: &str) -> PathBuf {
+    let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
+    out_dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+}
+
+/// Write the city's exports into `out_dir` (created or replaced as a whole) and fill
+/// `summary.outputs`; `summary.json` is written last.
+pub fn write_results(
+    city: &City,
+    outputs: &Outputs,
+    out_dir: &Path,
+    summary: &mut RunSummary,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), RunError> {
+    if out_dir.is_file() {
+        return Err(RunError::Io {
+            path: out_dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is a file, not a results folder"),
+        });
+    }
+    if let Some(parent) = out_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let mut staging = Staging { dir: sibling(out_dir, "partial"), committed: false };
+    let _ = std::fs::remove_dir_all(&staging.dir);
+    std::fs::create_dir_all(&staging.dir).map_err(io(&staging.dir))?;
+    let dir = staging.dir.clone();
+    let mut files = Vec::new();
+    let mut timed = |name: &str, summary: &mut RunSummary, f: &mut dyn FnMut() -> Result<(), RunError>| -> Result<(), RunError> {
+        let t = Instant::now();
+        f()?;
+        summary.timing_s.push((name.to_string(), t.elapsed().as_secs_f64()));
+        Ok(())
+    };
+
+    if let Some(dem) = &city.terrain.dem {
+        match outputs.dem {
+            RasterFormat::Tif => {
+                progress("writing dem.tif");
+                timed("dem.tif", summary, &mut || {
+                    Ok(twin_core::raster::geotiff::write_geotiff(dem, &dir.join("dem.tif"), &Default::default())?)
+                })?;
+                files.push("dem.tif".to_string());
+            }
+            RasterFormat::Asc => {
+                progress("writing dem.asc");
+                timed("dem.asc", summary, &mut || Ok(twin_core::raster::asc::write_asc(dem, &dir.join("dem.asc"))?))?;
+                files.push("dem.asc".to_string());
+            }
+            RasterFormat::None => {}
+        }
+    }
+    if outputs.geojson {
+        let opts = GeoJsonOptions::default();
+        for (layer, name, present) in [
+            (Layer::Buildings, "buildings.geojson", !city.buildings.is_empty()),
+            (Layer::Roads, "roads.geojson", !city.roads.links.is_empty()),
+            (Layer::Barriers, "barriers.geojson", !city.barriers.is_empty()),
+            (Layer::Points, "points.geojson", !city.points.is_empty()),
+            (Layer::LandCover, "landcover.geojson", !city.landcover.is_empty()),
+        ] {
+            if present {
+                progress(&format!("writing {name}"));
+                timed(name, summary, &mut || {
+                    Ok(twin_core::export::geojson::write_layer(city, layer, &dir.join(name), &opts)?)
+                })?;
+                files.push(name.to_string());
+            }
+        }
+    }
+    if outputs.glb && (!city.buildings.is_empty() || city.terrain.dem.is_some() || city.terrain.tin.is_some()) {
+        progress("writing city.glb");
+        timed("city.glb", summary, &mut || {
+            Ok(twin_core::export::gltf::write_glb(city, &dir.join("city.glb"), &Default::default())?)
+        })?;
+        files.push("city.glb".to_string());
+    }
+    if let Some(cell) = outputs.derived_cell_m {
+        progress("rasterising derived layers");
+        let bbox = city.bbox();
+        let spec = GridSpec::covering(&bbox, cell, Some(city.epsg).filter(|&e| e != 0))?;
+        let gt = twin_core::raster::geotiff::GeoTiffOptions::default();
+        timed("derived", summary, &mut || {
+            let mask = twin_core::derive::building_mask(city, spec);
+            twin_core::raster::geotiff::write_geotiff(&mask, &dir.join("building_mask.tif"), &gt)?;
+            let rough = twin_core::derive::roughness(city, spec, 0.035);
+            twin_core::raster::geotiff::write_geotiff(&rough, &dir.join("roughness.tif"), &gt)?;
+            if city.terrain.dem.is_some() || city.terrain.tin.is_some() {
+                let dsm = twin_core::derive::height_model(city, spec)?;
+                twin_core::raster::geotiff::write_geotiff(&dsm, &dir.join("dsm.tif"), &gt)?;
+            }
+            Ok(())
+        })?;
+        files.push("building_mask.tif".to_string());
+        files.push("roughness.tif".to_string());
+        if city.terrain.dem.is_some() || city.terrain.tin.is_some() {
+            files.push("dsm.tif".to_string());
+        }
+    }
+    if outputs.preview_png {
+        progress("drawing preview.png");
+        timed("preview.png", summary, &mut || Ok(twin_core::derive::preview_png(city, &dir.join("preview.png"), 1600)?))?;
+        files.push("preview.png".to_string());
+    }
+    files.push("summary.json".to_string());
+    files.sort();
+    summary.outputs = files;
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Io {
+        path: dir.join("summary.json"),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(dir.join("summary.json"), json).map_err(io(&dir.join("summary.json")))?;
+
+    // Swap in: move the old results aside, move the new ones in, then drop the old ones.
+    let old = sibling(out_dir, "old");
+    let had_old = out_dir.exists();
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(out_dir, &old).map_err(io(out_dir))?;
+    }
+    if let Err(e) = std::fs::rename(&staging.dir, out_dir) {
+        if had_old {
+            let _ = std::fs::rename(&old, out_dir);
+        }
+        return Err(io(out_dir)(e));
+    }
+    staging.committed = true;
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
