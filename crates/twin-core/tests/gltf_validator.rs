@@ -133,6 +133,12 @@ fn test_city() -> City {
             15.0,
         ),
         gabled("DEHH_gable", E0, N0 + 30.0, 5.2),
+        // Footprint without heights: a node with attributes but no mesh.
+        Building {
+            id: "DEHH_footprint_only".into(),
+            footprint: vec![Polygon::new(sq(E0 + 20.0, N0 + 30.0, 5.0))],
+            ..Default::default()
+        },
     ];
     let spec = GridSpec {
         origin_x: E0 - 20.0,
@@ -215,6 +221,31 @@ fn validator_script() -> Option<PathBuf> {
     (node_ok && script.is_file() && module.is_dir()).then_some(script)
 }
 
+/// Run the Khronos validator on `path` and assert no errors and no warnings; prints
+/// "skipped" (or fails when `TWIN_REQUIRE_GLTF_VALIDATOR` is set) without the validator.
+fn validate(path: &Path) {
+    let Some(script) = validator_script() else {
+        let msg = "the glTF validator is not available: install Node.js and run \
+                   `npm ci` in tools/gltf-validate";
+        assert!(
+            std::env::var_os("TWIN_REQUIRE_GLTF_VALIDATOR").is_none(),
+            "TWIN_REQUIRE_GLTF_VALIDATOR is set but {msg}"
+        );
+        println!("skipped: {msg}");
+        return;
+    };
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(path)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "validator reported errors:\n{stdout}");
+    assert!(stdout.contains("numErrors=0"), "{stdout}");
+    assert!(stdout.contains("numWarnings=0"), "{stdout}");
+}
+
 #[test]
 fn khronos_validator_accepts_export() {
     let city = test_city();
@@ -227,31 +258,55 @@ fn khronos_validator_accepts_export() {
     write_glb(&city, &path, &opts).expect("write glb");
     let bytes = std::fs::read(&path).expect("read glb");
     let s = glb_summary(&bytes, &path).expect("summary");
-    assert_eq!(s.nodes, 1 + 4 + 2);
+    assert_eq!(s.nodes, 1 + 5 + 2);
     assert_eq!(s.meshes, 4 + 2);
     assert_eq!(
-        &s.node_names[1..5],
-        ["DEHH_lod1_a", "DEHH_lod1_b", "DEHH_courtyard", "DEHH_gable"]
+        &s.node_names[1..],
+        [
+            "DEHH_lod1_a",
+            "DEHH_lod1_b",
+            "DEHH_courtyard",
+            "DEHH_gable",
+            "DEHH_footprint_only",
+            "terrain",
+            "roads"
+        ]
     );
+    // 2 boxes (12 each), courtyard (8 roof + 8 ground + 16 wall), gable house.
+    let gable_tris = 2 + 2 + 2 + 3 + 3 + 2 + 2;
+    let dem_tris = 2 * 59 * 44 - 6 - 6;
+    assert_eq!(s.triangles as usize, 12 + 12 + 32 + gable_tris + dem_tris);
+    validate(&path);
+}
 
-    let Some(script) = validator_script() else {
-        let msg = "glTF validator not available: install Node.js and run \
-                   `npm ci` in tools/gltf-validate";
-        assert!(
-            std::env::var_os("TWIN_REQUIRE_GLTF_VALIDATOR").is_none(),
-            "{msg}"
-        );
-        println!("skipped: {msg}");
-        return;
+#[test]
+fn khronos_validator_accepts_large_terrain_with_u32_indices() {
+    let mut city = City::new("dem", 25832);
+    let spec = GridSpec {
+        origin_x: E0,
+        origin_y: N0 + 300.0,
+        cell_x: 1.0,
+        cell_y: 1.0,
+        width: 300,
+        height: 300,
+        epsg: Some(25832),
     };
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(&path)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "validator reported errors:\n{stdout}");
-    assert!(stdout.contains("numErrors=0"), "{stdout}");
-    assert!(stdout.contains("numWarnings=0"), "{stdout}");
+    let data = (0..spec.len())
+        .map(|i| 3.0 + ((i % 300) as f32 * 0.07).sin() + ((i / 300) as f32 * 0.05).cos())
+        .collect();
+    city.terrain.dem = Some(Raster::from_vec(spec, data, None).expect("DEM"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("terrain.glb");
+    write_glb(&city, &path, &GltfOptions::default()).expect("write glb");
+    let s = glb_summary(&std::fs::read(&path).expect("read"), &path).expect("summary");
+    assert_eq!(s.triangles, 2 * 299 * 299);
+    validate(&path);
+}
+
+#[test]
+fn khronos_validator_accepts_empty_city() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty.glb");
+    write_glb(&City::new("empty", 25832), &path, &GltfOptions::default()).expect("write glb");
+    validate(&path);
 }

@@ -16,14 +16,19 @@
 //! Positions are `f32` metres relative to the origin, converted to glTF's right-handed
 //! y-up frame: `x = E − E0`, `y = Z − Z0`, `z = −(N − N0)`. The root node's transform is the
 //! identity, so a viewer shows the model in local coordinates. To place it in the world,
-//! a point `(x, y, z)` maps back to `E = E0 + x`, `N = N0 − z`, `Z = Z0 + y`; in Cesium, set
-//! the model matrix to the east-north-up frame at the origin (converted from the projected CRS
-//! to WGS84) times a rotation of +90° about x (glTF y-up to ENU z-up); grid convergence and
-//! scale factor of the projection are ignored by that placement (below 0.1 % over a district).
+//! a point `(x, y, z)` maps back to `E = E0 + x`, `N = N0 − z`, `Z = Z0 + y`. In CesiumJS,
+//! use `Transforms.eastNorthUpToFixedFrame` at the origin (converted from the projected CRS to
+//! WGS84 and from the vertical datum to ellipsoidal height) as the model matrix; Cesium itself
+//! turns glTF's y-up into z-up, so `x` becomes east, `−z` north and `y` up. That placement
+//! ignores the projection's scale factor (below 0.1 % in UTM) and grid convergence: grid north
+//! differs from true north by a rotation about the up axis (about 0.8° in Hamburg, UTM 32),
+//! which a viewer must add for metre-exact alignment away from the origin.
 //!
 //! Building surfaces use flat normals (vertices are only shared between triangles of the same
-//! plane); terrain uses smooth, area-weighted vertex normals. All triangles are wound
-//! counter-clockwise seen from outside (glTF front faces), materials are single-sided.
+//! plane); terrain uses smooth, area-weighted vertex normals. The axis swap is a rotation, so
+//! triangles keep their winding: counter-clockwise seen from outside, as glTF front faces need,
+//! for LoD1 extrusions, the terrain and source surfaces oriented outwards as CityGML and
+//! CityJSON require. Materials are single-sided.
 //! The output is deterministic: the same city gives the same bytes.
 
 use crate::error::{Error, Result};
@@ -279,11 +284,13 @@ pub fn glb_summary(bytes: &[u8], path_for_errors: &Path) -> Result<GlbSummary> {
                 .and_then(|a| a.get("count"))
                 .and_then(Value::as_u64)
                 .ok_or_else(|| err(&loc, format!("refers to a missing accessor {acc}")))?;
-            triangles += match p.get("mode").and_then(Value::as_u64).unwrap_or(4) {
-                4 => count / 3,
-                5 | 6 => count.saturating_sub(2),
-                _ => 0,
-            };
+            triangles = triangles.saturating_add(
+                match p.get("mode").and_then(Value::as_u64).unwrap_or(4) {
+                    4 => count / 3,
+                    5 | 6 => count.saturating_sub(2),
+                    _ => 0,
+                },
+            );
         }
     }
     let extras = json
