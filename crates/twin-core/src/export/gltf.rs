@@ -99,13 +99,15 @@ const ROAD_LIFT_M: f64 = 0.2;
 /// Encode the city as a GLB byte vector (see the module documentation for the layout).
 ///
 /// Fails with [`Error::Invalid`] on non-finite coordinates (or coordinates too far from the
-/// origin for `f32`), triangles with out-of-range indices, or a result over 4 GiB.
+/// origin for `f32`), building heights that are not finite or beyond ±100 km, triangles with
+/// out-of-range indices, or a result over 4 GiB.
 pub fn encode_glb(city: &City, opts: &GltfOptions) -> Result<Vec<u8>> {
     let frame = Frame::new(city, opts)?;
     let mut doc = Doc::default();
     let mut children = Vec::new();
 
     for b in &city.buildings {
+        check_building(b, &frame).map_err(|m| Error::Invalid(format!("building {}: {m}", b.id)))?;
         // Footprint-only buildings with heights become LoD1 blocks.
         let lod1 = (b.surfaces.is_empty() && !b.footprint.is_empty())
             .then(|| {
@@ -685,6 +687,32 @@ fn gltf_triangles(
             ))
         })
         .collect()
+}
+
+/// Heights beyond this (metres, either sign) are rejected as garbage.
+const MAX_ABS_HEIGHT_M: f64 = 100_000.0;
+
+/// Coordinates and heights a building may be extruded from: finite footprint coordinates that
+/// fit `f32` around the origin, and finite heights within ±[`MAX_ABS_HEIGHT_M`]. Checked before
+/// extrusion because triangulating non-finite rings is not safe.
+fn check_building(b: &Building, frame: &Frame) -> std::result::Result<(), String> {
+    for p in b
+        .footprint
+        .iter()
+        .flat_map(|f| f.exterior.iter().chain(f.interiors.iter().flatten()))
+    {
+        frame.to_gltf([p[0], p[1], frame.origin[2]])?;
+    }
+    for (name, v) in [
+        ("ground_z", b.ground_z),
+        ("roof_z", b.roof_z),
+        ("measured_height_m", b.measured_height_m),
+    ] {
+        if let Some(z) = v.filter(|z| !(z.abs() <= MAX_ABS_HEIGHT_M)) {
+            return Err(format!("non-finite or out-of-range {name} {z}"));
+        }
+    }
+    Ok(())
 }
 
 /// Roof, wall and ground/other primitives of a building with flat normals.
@@ -1351,6 +1379,32 @@ mod tests {
     fn non_finite_coordinates_are_errors() {
         let mut c = city();
         c.buildings[0].footprint[0].exterior[1][0] = f64::NAN;
+        let e = encode_glb(&c, &GltfOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DEHH_a") && e.contains("non-finite"), "{e}");
+
+        // Every footprint coordinate, holes included, is checked before triangulation.
+        for (ring, k) in [(0usize, 0usize), (1, 1)] {
+            for v in [f64::NAN, f64::INFINITY] {
+                let mut c = city();
+                let f = &mut c.buildings[2].footprint[0];
+                let r = if ring == 0 {
+                    &mut f.exterior
+                } else {
+                    &mut f.interiors[0]
+                };
+                for p in r.iter_mut() {
+                    p[k] = v;
+                }
+                let e = encode_glb(&c, &GltfOptions::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains("DEHH_court") && e.contains("non-finite"), "{e}");
+            }
+        }
+        let mut c = city();
+        c.buildings[0].ground_z = Some(f64::NAN);
         let e = encode_glb(&c, &GltfOptions::default())
             .unwrap_err()
             .to_string();
