@@ -708,7 +708,7 @@ fn check_building(b: &Building, frame: &Frame) -> std::result::Result<(), String
         ("roof_z", b.roof_z),
         ("measured_height_m", b.measured_height_m),
     ] {
-        if let Some(z) = v.filter(|z| !(z.abs() <= MAX_ABS_HEIGHT_M)) {
+        if let Some(z) = v.filter(|z| !z.is_finite() || z.abs() > MAX_ABS_HEIGHT_M) {
             return Err(format!("non-finite or out-of-range {name} {z}"));
         }
     }
