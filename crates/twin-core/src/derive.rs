@@ -29,7 +29,9 @@ fn row_range(spec: &GridSpec, min_y: f64, max_y: f64) -> Option<(usize, usize)> 
     if spec.height == 0 || !(min_y.is_finite() && max_y.is_finite()) {
         return None;
     }
-    let lo = ((spec.origin_y - max_y) / spec.cell_y - 0.5).ceil().max(0.0);
+    let lo = ((spec.origin_y - max_y) / spec.cell_y - 0.5)
+        .ceil()
+        .max(0.0);
     let hi = ((spec.origin_y - min_y) / spec.cell_y - 0.5).floor();
     if !(hi >= lo) || hi < 0.0 {
         return None;
@@ -41,8 +43,12 @@ fn row_range(spec: &GridSpec, min_y: f64, max_y: f64) -> Option<(usize, usize)> 
 /// Half-open range of columns whose centres lie in `[xa, xb)`.
 fn col_range(spec: &GridSpec, xa: f64, xb: f64) -> (usize, usize) {
     let w = spec.width as f64;
-    let a = ((xa - spec.origin_x) / spec.cell_x - 0.5).ceil().clamp(0.0, w);
-    let b = ((xb - spec.origin_x) / spec.cell_x - 0.5).ceil().clamp(0.0, w);
+    let a = ((xa - spec.origin_x) / spec.cell_x - 0.5)
+        .ceil()
+        .clamp(0.0, w);
+    let b = ((xb - spec.origin_x) / spec.cell_x - 0.5)
+        .ceil()
+        .clamp(0.0, w);
     (a as usize, b as usize)
 }
 
@@ -180,7 +186,9 @@ fn raster_triangles_max(
     let r1 = r0 + chunk.len() / spec.width - 1;
     for [a, b, c] in tris {
         let (miny, maxy) = (a[1].min(b[1]).min(c[1]), a[1].max(b[1]).max(c[1]));
-        let Some((ra, rb)) = row_range(spec, miny, maxy) else { continue };
+        let Some((ra, rb)) = row_range(spec, miny, maxy) else {
+            continue;
+        };
         let (minx, maxx) = (a[0].min(b[0]).min(c[0]), a[0].max(b[0]).max(c[0]));
         if !(minx.is_finite() && maxx.is_finite()) {
             continue;
@@ -243,14 +251,20 @@ pub fn terrain_on_grid(city: &City, spec: GridSpec) -> Result<Raster<f32>> {
         if dem.spec == spec {
             let mut out = dem.clone();
             if let Some(nd) = dem.nodata.filter(|v| !v.is_nan()) {
-                out.data.iter_mut().filter(|v| **v == nd).for_each(|v| *v = f32::NAN);
+                out.data
+                    .iter_mut()
+                    .filter(|v| **v == nd)
+                    .for_each(|v| *v = f32::NAN);
             }
             out.nodata = Some(f32::NAN);
             return Ok(out);
         }
         let mut out = dem.resample(spec, Resampling::Bilinear)?;
         if let Some(nd) = out.nodata.filter(|v| !v.is_nan()) {
-            out.data.iter_mut().filter(|v| **v == nd).for_each(|v| *v = f32::NAN);
+            out.data
+                .iter_mut()
+                .filter(|v| **v == nd)
+                .for_each(|v| *v = f32::NAN);
         }
         out.nodata = Some(f32::NAN);
         return Ok(out);
@@ -373,14 +387,19 @@ pub fn roughness(city: &City, spec: GridSpec, default_n: f64) -> Raster<f32> {
 /// the target directory, then rename).
 pub fn preview_png(city: &City, path: &Path, max_px: u32) -> Result<()> {
     if max_px < 2 || max_px > 16384 {
-        return Err(Error::Invalid(format!("preview size must be 2..=16384 px, got {max_px}")));
+        return Err(Error::Invalid(format!(
+            "preview size must be 2..=16384 px, got {max_px}"
+        )));
     }
     let bbox = match &city.terrain.dem {
         Some(d) => d.spec.bbox(),
         None => city.bbox(),
     };
     if bbox.is_empty() {
-        return Err(Error::Invalid(format!("city '{}' is empty, nothing to preview", city.name)));
+        return Err(Error::Invalid(format!(
+            "city '{}' is empty, nothing to preview",
+            city.name
+        )));
     }
     let cell = bbox.width().max(bbox.height()) / max_px as f64;
     let spec = GridSpec::covering(&bbox, cell, Some(city.epsg))?;
@@ -403,8 +422,9 @@ pub fn preview_png(city: &City, path: &Path, max_px: u32) -> Result<()> {
             // Light from the north-west, 45 degrees up; relief exaggerated 3x.
             let (nx, ny, nz) = (-3.0 * dzdx, -3.0 * dzdy, 1.0);
             let l = [-0.5, 0.5, std::f64::consts::FRAC_1_SQRT_2];
-            let shade = ((nx * l[0] + ny * l[1] + nz * l[2]) / (nx * nx + ny * ny + nz * nz).sqrt())
-                .clamp(0.0, 1.0);
+            let shade = ((nx * l[0] + ny * l[1] + nz * l[2])
+                / (nx * nx + ny * ny + nz * nz).sqrt())
+            .clamp(0.0, 1.0);
             let base: [f64; 3] = if mask.get(c, r) > 0 {
                 [150.0, 150.0, 155.0]
             } else if z < 0.0 {
@@ -424,7 +444,10 @@ pub fn preview_png(city: &City, path: &Path, max_px: u32) -> Result<()> {
             }
         }
     });
-    let mut img = Canvas { spec, rgb: &mut rgb };
+    let mut img = Canvas {
+        spec,
+        rgb: &mut rgb,
+    };
     for l in &city.roads.links {
         let width_m = match l.class {
             crate::model::HighwayClass::Motorway | crate::model::HighwayClass::Trunk => 20.0,
@@ -459,7 +482,11 @@ pub fn preview_png(city: &City, path: &Path, max_px: u32) -> Result<()> {
 }
 
 fn lerp3(a: [f64; 3], b: [f64; 3], t: f64) -> [f64; 3] {
-    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
 }
 
 /// An RGB image over a grid, for drawing vector overlays.
@@ -508,7 +535,11 @@ fn write_png_atomic(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let encode = || -> std::result::Result<(), String> {
         let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
         let mut buf = std::io::BufWriter::new(file);
@@ -600,7 +631,8 @@ mod tests {
         let s = grid(20, 20);
         let mut c = flat_city(20, 20, 0.0);
         let mut p = Polygon::new(rect(565002.0, 5927002.0, 565012.0, 5927012.0));
-        p.interiors.push(rect(565005.0, 5927005.0, 565009.0, 5927009.0));
+        p.interiors
+            .push(rect(565005.0, 5927005.0, 565009.0, 5927009.0));
         c.buildings.push(building("ring", p.clone(), 0.0, 10.0));
         // A lower building overlapping the east side, and a taller one on the west side.
         c.buildings.push(building(
@@ -666,7 +698,11 @@ mod tests {
                 1 => 12.5,
                 _ => 6.5,
             };
-            assert!((dsm.data[i] - expect).abs() < 1e-5, "cell {i}: {}", dsm.data[i]);
+            assert!(
+                (dsm.data[i] - expect).abs() < 1e-5,
+                "cell {i}: {}",
+                dsm.data[i]
+            );
         }
         let t = terrain_on_grid(&c, s).unwrap();
         assert!(t.data.iter().all(|&v| v == 2.5));
@@ -747,9 +783,21 @@ mod tests {
             polygon: Polygon::new(r),
             manning_n: kind.default_manning_n(),
         };
-        c.landcover.push(zone("park", LandCover::Park, rect(565000.0, 5927010.0, 565006.0, 5927020.0)));
-        c.landcover.push(zone("road", LandCover::Road, rect(565004.0, 5927010.0, 565010.0, 5927020.0)));
-        let mut bad = zone("nan", LandCover::Forest, rect(565000.0, 5927010.0, 565001.0, 5927011.0));
+        c.landcover.push(zone(
+            "park",
+            LandCover::Park,
+            rect(565000.0, 5927010.0, 565006.0, 5927020.0),
+        ));
+        c.landcover.push(zone(
+            "road",
+            LandCover::Road,
+            rect(565004.0, 5927010.0, 565010.0, 5927020.0),
+        ));
+        let mut bad = zone(
+            "nan",
+            LandCover::Forest,
+            rect(565000.0, 5927010.0, 565001.0, 5927011.0),
+        );
         bad.manning_n = f64::NAN;
         c.landcover.push(bad);
         let n = roughness(&c, s, 0.05);
@@ -780,10 +828,14 @@ mod tests {
             if k % 3 == 0 {
                 p.interiors.push(rect(x + 3.0, y + 3.0, x + 8.0, y + 6.0));
             }
-            c.buildings.push(building(&format!("b{k}"), p, 1.0, 5.0 + (k % 7) as f64));
+            c.buildings
+                .push(building(&format!("b{k}"), p, 1.0, 5.0 + (k % 7) as f64));
         }
         let run = |n: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap();
             pool.install(|| (building_id_raster(&c, s), height_model(&c, s).unwrap()))
         };
         let (a, da) = run(1);
@@ -806,7 +858,11 @@ mod tests {
             ..Default::default()
         });
         assert!(building_id_raster(&c, s).data.iter().all(|&v| v == 0));
-        let empty = GridSpec { width: 0, height: 0, ..s };
+        let empty = GridSpec {
+            width: 0,
+            height: 0,
+            ..s
+        };
         assert!(building_id_raster(&c, empty).data.is_empty());
     }
 
