@@ -190,7 +190,8 @@ impl BBox2 {
 /// Returns indices into the concatenation `outer ++ holes[0] ++ holes[1] ...`.
 /// Degenerate input yields an empty list, never a panic.
 pub fn triangulate_2d(outer: &[P2], holes: &[Vec<P2>]) -> Vec<[u32; 3]> {
-    if outer.len() < 3 {
+    let finite = |r: &[P2]| r.iter().all(|p| p[0].is_finite() && p[1].is_finite());
+    if outer.len() < 3 || !finite(outer) || !holes.iter().all(|h| finite(h)) {
         return Vec::new();
     }
     if outer.len() == 3 && holes.is_empty() {
@@ -339,7 +340,8 @@ mod tests {
     fn degenerate_input_is_empty_not_panic() {
         assert!(triangulate_2d(&[[0., 0.], [1., 1.]], &[]).is_empty());
         assert!(triangulate_3d(&[], &[]).is_empty());
-        let nan = triangulate_2d(&[[f64::NAN, 0.], [1., 0.], [1., 1.], [0., 1.]], &[]);
-        let _ = nan;
+        assert!(triangulate_2d(&[[f64::NAN, 0.], [1., 0.], [1., 1.], [0., 1.]], &[]).is_empty());
+        let sq = [[0., 0.], [4., 0.], [4., 4.], [0., 4.]];
+        assert!(triangulate_2d(&sq, &[vec![[1., 1.], [f64::INFINITY, 1.], [2., 2.]]]).is_empty());
     }
 }
