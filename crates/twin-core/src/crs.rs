@@ -310,7 +310,9 @@ pub fn utm_epsg_for(lon: f64, lat: f64) -> u32 {
 /// Forward followed by inverse reproduces a point to better than 1e-6 m.
 #[derive(Debug, Clone)]
 pub struct Transformer {
+    /// Source CRS.
     pub from: Crs,
+    /// Target CRS.
     pub to: Crs,
 }
 

@@ -37,7 +37,9 @@ pub struct OsmStats {
 pub struct OsmRoads {
     /// EPSG code of the graph's coordinates.
     pub epsg: u32,
+    /// The directed road graph.
     pub graph: RoadGraph,
+    /// What was read, kept and dropped.
     pub stats: OsmStats,
 }
 
@@ -435,6 +437,7 @@ fn build(mut raw: RawData, path: &Path, opts: &ImportOptions) -> Result<OsmRoads
     raw.nodes.sort_by_key(|n| n.0);
     raw.nodes.dedup_by_key(|n| n.0);
     raw.ways.sort_by_key(|w| w.id);
+    raw.ways.dedup_by_key(|w| w.id);
     let mut stats = OsmStats {
         highway_ways: raw.ways.len(),
         ..OsmStats::default()
@@ -527,9 +530,22 @@ fn build(mut raw: RawData, path: &Path, opts: &ImportOptions) -> Result<OsmRoads
         .iter()
         .map(|&i| [raw.nodes[i].1, raw.nodes[i].2])
         .collect();
-    Transformer::new(Crs::from_epsg(4326)?, Crs::from_epsg(epsg)?)
-        .transform_points(&mut xy)
-        .map_err(|e| Error::format(path, "nodes", format!("reprojecting to EPSG:{epsg}: {e}")))?;
+    let target = Crs::from_epsg(epsg)?;
+    if let Err(e) =
+        Transformer::new(Crs::from_epsg(4326)?, target.clone()).transform_points(&mut xy)
+    {
+        // Name the first node that cannot be reprojected.
+        let (id, lon, lat) = used
+            .iter()
+            .map(|&i| raw.nodes[i])
+            .find(|n| target.from_wgs84(n.1, n.2).is_err())
+            .unwrap_or((0, f64::NAN, f64::NAN));
+        return Err(Error::format(
+            path,
+            format!("node {id}"),
+            format!("cannot reproject lon {lon}, lat {lat} to EPSG:{epsg}: {e}"),
+        ));
+    }
     let mut node_xy = vec![[0.0; 2]; raw.nodes.len()];
     for (&i, p) in used.iter().zip(&xy) {
         node_xy[i] = *p;
