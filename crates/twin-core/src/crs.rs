@@ -897,7 +897,8 @@ impl Projection {
         } else {
             (lam.to_degrees(), phi.to_degrees())
         };
-        self.check_area(lon, lat)?;
+        self.check_area(lon, lat)
+            .map_err(|e| Error::Invalid(format!("point ({x}, {y}) in EPSG:{}: {e}", self.epsg)))?;
         Ok([lon, lat])
     }
 }
