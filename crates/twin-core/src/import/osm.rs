@@ -403,7 +403,11 @@ pub fn parse_maxspeed(value: &str) -> Option<f64> {
     }
     if let Some((_, rest)) = s.split_once(':') {
         if let Some(z) = rest.strip_prefix("zone") {
-            return z.trim_start_matches(':').parse().ok().filter(|v| *v > 0.0);
+            return z
+                .trim_start_matches(':')
+                .parse()
+                .ok()
+                .filter(|v| *v > 0.0 && *v <= 300.0);
         }
         return match rest {
             "urban" => Some(50.0),
@@ -960,6 +964,9 @@ mod tests {
             ("50;30", Some(50.0)),
             ("60 km/h", Some(60.0)),
             ("signals", None),
+            ("DE:zone:inf", None),
+            ("inf", None),
+            ("NaN", None),
             ("fast", None),
             ("0", None),
             ("-5", None),
