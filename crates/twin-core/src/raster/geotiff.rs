@@ -1248,20 +1248,21 @@ fn decode_chunk(t: &Tiff, lay: &ChunkLayout, i: u64, y0: u64) -> Result<Vec<u8>>
         )));
     }
     let n = lay.n;
+    // libtiff (as GDAL uses it) applies the floating point predictor to samples in file
+    // byte order, horizontal differencing to samples in host order.
     if lay.predictor == 3 {
         let mut tmp = Vec::new();
         for row in buf.chunks_exact_mut(row_bytes) {
             fp_decode_row(row, &mut tmp, lay.spp, n);
         }
-    } else {
-        if t.big_endian && n > 1 {
-            for s in buf.chunks_exact_mut(n) {
-                s.reverse();
-            }
+    }
+    if t.big_endian && n > 1 {
+        for s in buf.chunks_exact_mut(n) {
+            s.reverse();
         }
-        if lay.predictor == 2 {
-            horizontal_acc(&mut buf, row_bytes, n, lay.spp);
-        }
+    }
+    if lay.predictor == 2 {
+        horizontal_acc(&mut buf, row_bytes, n, lay.spp);
     }
     Ok(buf)
 }
