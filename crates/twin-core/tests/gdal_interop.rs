@@ -14,7 +14,10 @@ use twin_core::raster::geotiff::{
 use twin_core::raster::{GridSpec, Raster};
 
 fn have_gdal() -> bool {
-    let ok = Command::new("gdalinfo").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("gdalinfo")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("TWIN_REQUIRE_GDAL").is_none(),
@@ -26,7 +29,10 @@ fn have_gdal() -> bool {
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().expect("run GDAL tool");
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .expect("run GDAL tool");
     assert!(
         out.status.success(),
         "{cmd} {args:?} failed: {}",
@@ -50,7 +56,10 @@ fn spec(w: usize, h: usize, epsg: u32) -> GridSpec {
 fn all_options() -> Vec<GeoTiffOptions> {
     let mut v = Vec::new();
     for compression in [Compression::None, Compression::Lzw, Compression::Deflate] {
-        for layout in [Layout::Strips { rows_per_strip: 4 }, Layout::Tiles { size: 16 }] {
+        for layout in [
+            Layout::Strips { rows_per_strip: 4 },
+            Layout::Tiles { size: 16 },
+        ] {
             for predictor in [false, true] {
                 v.push(GeoTiffOptions {
                     compression,
@@ -68,12 +77,19 @@ fn all_options() -> Vec<GeoTiffOptions> {
 fn check_in_gdal<T: Sample>(r: &Raster<T>, tif: &Path, gdal_type: &str, what: &str) {
     let info: serde_json::Value =
         serde_json::from_str(&run("gdalinfo", &["-json", tif.to_str().unwrap()])).unwrap();
-    assert_eq!(info["size"], serde_json::json!([r.width(), r.height()]), "{what}");
+    assert_eq!(
+        info["size"],
+        serde_json::json!([r.width(), r.height()]),
+        "{what}"
+    );
     let gt: Vec<f64> = serde_json::from_value(info["geoTransform"].clone()).unwrap();
     assert_eq!(gt, r.spec.geotransform().to_vec(), "{what}");
     let wkt = info["coordinateSystem"]["wkt"].as_str().unwrap();
     let code = r.spec.epsg.unwrap();
-    assert!(wkt.trim_end().ends_with(&format!("ID[\"EPSG\",{code}]]")), "{what}: {wkt}");
+    assert!(
+        wkt.trim_end().ends_with(&format!("ID[\"EPSG\",{code}]]")),
+        "{what}: {wkt}"
+    );
     let band = &info["bands"][0];
     assert_eq!(band["type"], gdal_type, "{what}");
     let nd = band["noDataValue"].as_f64().unwrap();
@@ -86,7 +102,13 @@ fn check_in_gdal<T: Sample>(r: &Raster<T>, tif: &Path, gdal_type: &str, what: &s
     let asc = tif.with_extension("asc");
     run(
         "gdal_translate",
-        &["-q", "-of", "AAIGrid", tif.to_str().unwrap(), asc.to_str().unwrap()],
+        &[
+            "-q",
+            "-of",
+            "AAIGrid",
+            tif.to_str().unwrap(),
+            asc.to_str().unwrap(),
+        ],
     );
     let text = std::fs::read_to_string(&asc).unwrap();
     let g = parse_asc(&text, &asc).unwrap();
@@ -94,7 +116,10 @@ fn check_in_gdal<T: Sample>(r: &Raster<T>, tif: &Path, gdal_type: &str, what: &s
     assert_eq!(g.data, want, "{what}");
     // The AAIGrid header goes through the lower-left corner: equal up to rounding.
     for (a, b) in g.spec.geotransform().iter().zip(r.spec.geotransform()) {
-        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: {a} vs {b}");
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{what}: {a} vs {b}"
+        );
     }
 }
 
@@ -106,7 +131,13 @@ fn our_geotiffs_open_in_gdal() {
     let dir = tempfile::tempdir().unwrap();
     let (w, h) = (37, 21);
     let f: Vec<f32> = (0..w * h)
-        .map(|i| if i % 17 == 3 { -9999.0 } else { (i as f32 * 0.37).sin() * 25.0 + 3.1 })
+        .map(|i| {
+            if i % 17 == 3 {
+                -9999.0
+            } else {
+                (i as f32 * 0.37).sin() * 25.0 + 3.1
+            }
+        })
         .collect();
     let fr = Raster::from_vec(spec(w, h, 25832), f, Some(-9999.0)).unwrap();
     let ir = fr.map(Some(-32768i16), |v| (v * 100.0) as i16);
@@ -145,7 +176,13 @@ fn gdal_geotiffs_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let (w, h) = (45, 38);
     let f: Vec<f32> = (0..w * h)
-        .map(|i| if i % 13 == 0 { -9999.0 } else { (i as f32 * 0.11).cos() * 40.0 + 7.25 })
+        .map(|i| {
+            if i % 13 == 0 {
+                -9999.0
+            } else {
+                (i as f32 * 0.11).cos() * 40.0 + 7.25
+            }
+        })
         .collect();
     let fr = Raster::from_vec(spec(w, h, 25832), f, Some(-9999.0)).unwrap();
     let ir = fr.map(Some(-32768i16), |v| (v * 100.0) as i16);
@@ -211,23 +248,57 @@ fn gdal_geotiffs_read_back() {
         let co = format!("INTERLEAVE={interleave}");
         run(
             "gdal_translate",
-            &["-q", "-b", "1", "-b", "1", "-b", "1", "-co", &co, "-co", "COMPRESS=LZW",
-              "-co", "PREDICTOR=2", fsrc.to_str().unwrap(), out.to_str().unwrap()],
+            &[
+                "-q",
+                "-b",
+                "1",
+                "-b",
+                "1",
+                "-b",
+                "1",
+                "-co",
+                &co,
+                "-co",
+                "COMPRESS=LZW",
+                "-co",
+                "PREDICTOR=2",
+                fsrc.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ],
         );
-        assert_eq!(read_geotiff(&out).unwrap(), AnyRaster::F32(fr.clone()), "{interleave}");
+        assert_eq!(
+            read_geotiff(&out).unwrap(),
+            AnyRaster::F32(fr.clone()),
+            "{interleave}"
+        );
     }
 
     // PixelIsPoint: GDAL shifts the tie point, the grid must stay the same.
     let out = dir.path().join("point.tif");
     run(
         "gdal_translate",
-        &["-q", "-mo", "AREA_OR_POINT=Point", fsrc.to_str().unwrap(), out.to_str().unwrap()],
+        &[
+            "-q",
+            "-mo",
+            "AREA_OR_POINT=Point",
+            fsrc.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
     );
     assert_eq!(read_geotiff(&out).unwrap(), AnyRaster::F32(fr.clone()));
 
     // ASCII grid with .prj written by GDAL, and ours read by GDAL.
     let asc = dir.path().join("gdal.asc");
-    run("gdal_translate", &["-q", "-of", "AAIGrid", fsrc.to_str().unwrap(), asc.to_str().unwrap()]);
+    run(
+        "gdal_translate",
+        &[
+            "-q",
+            "-of",
+            "AAIGrid",
+            fsrc.to_str().unwrap(),
+            asc.to_str().unwrap(),
+        ],
+    );
     assert_eq!(read_asc(&asc).unwrap(), fr);
     let ours = dir.path().join("ours.asc");
     write_asc(&fr, &ours).unwrap();

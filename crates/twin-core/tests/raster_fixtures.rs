@@ -6,14 +6,19 @@ use twin_core::raster::geotiff::{AnyRaster, read_geotiff};
 use twin_core::raster::read_raster;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 #[test]
 fn source_grid_reads() {
     let src = read_asc(&data("grid7x5.asc")).unwrap();
     assert_eq!((src.width(), src.height()), (7, 5));
-    assert_eq!(src.spec.geotransform(), [565000.0, 2.0, 0.0, 5930000.0, 0.0, -2.0]);
+    assert_eq!(
+        src.spec.geotransform(),
+        [565000.0, 2.0, 0.0, 5930000.0, 0.0, -2.0]
+    );
     assert_eq!(src.get(0, 0), 12.5);
     assert_eq!(src.get(3, 2), -9999.0);
     assert_eq!(src.nodata, Some(-9999.0));
@@ -28,7 +33,13 @@ fn float32_tiled_lzw_predictor3_big_endian() {
     };
     assert_eq!(r.data, src.data);
     assert_eq!(r.nodata, Some(-9999.0));
-    assert_eq!(r.spec, twin_core::raster::GridSpec { epsg: Some(25832), ..src.spec });
+    assert_eq!(
+        r.spec,
+        twin_core::raster::GridSpec {
+            epsg: Some(25832),
+            ..src.spec
+        }
+    );
     // The same through the extension dispatcher.
     assert_eq!(read_raster(&data("f32_tiled_lzw_pred3_be.tif")).unwrap(), r);
 }

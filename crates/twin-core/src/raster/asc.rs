@@ -89,7 +89,8 @@ pub fn read_asc(path: &Path) -> Result<Raster<f32>> {
 /// Parse the text of an ASCII grid; `path_for_errors` names it in errors. The CRS is left
 /// unknown (it lives in the `.prj` sidecar, see [`read_asc`]).
 pub fn parse_asc(text: &str, path_for_errors: &Path) -> Result<Raster<f32>> {
-    let err = |line: usize, msg: String| Error::format(path_for_errors, format!("line {line}"), msg);
+    let err =
+        |line: usize, msg: String| Error::format(path_for_errors, format!("line {line}"), msg);
     let mut header: Vec<(String, f64, usize)> = Vec::new();
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).peekable();
     while let Some(&(no, line)) = lines.peek() {
@@ -108,7 +109,12 @@ pub fn parse_asc(text: &str, path_for_errors: &Path) -> Result<Raster<f32>> {
                 .ok()
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| err(no, format!("header value of {key} is not a number: {v:?}")))?,
-            _ => return Err(err(no, format!("header line {key:?} needs exactly one value"))),
+            _ => {
+                return Err(err(
+                    no,
+                    format!("header line {key:?} needs exactly one value"),
+                ));
+            }
         };
         if header.iter().any(|(k, ..)| *k == key) {
             return Err(err(no, format!("duplicate header key {key}")));
@@ -129,7 +135,10 @@ pub fn parse_asc(text: &str, path_for_errors: &Path) -> Result<Raster<f32>> {
     let count = |key: &str| -> Result<usize> {
         let &(_, v, no) = need(&[key])?;
         if v < 1.0 || v.fract() != 0.0 || v > 1e9 {
-            return Err(err(no, format!("{key} must be a positive integer, got {v}")));
+            return Err(err(
+                no,
+                format!("{key} must be a positive integer, got {v}"),
+            ));
         }
         Ok(v as usize)
     };
@@ -152,7 +161,11 @@ pub fn parse_asc(text: &str, path_for_errors: &Path) -> Result<Raster<f32>> {
     let (cell_x, cell_y) = (cell_x.0, cell_y.0);
     let corner = |keys: [&str; 2], cell: f64| -> Result<f64> {
         let (k, v, _) = need(&keys)?;
-        Ok(if k.ends_with("center") { *v - cell / 2.0 } else { *v })
+        Ok(if k.ends_with("center") {
+            *v - cell / 2.0
+        } else {
+            *v
+        })
     };
     let origin_x = corner(["xllcorner", "xllcenter"], cell_x)?;
     let origin_y = corner(["yllcorner", "yllcenter"], cell_y)? + height as f64 * cell_y;
@@ -198,8 +211,7 @@ pub fn parse_asc(text: &str, path_for_errors: &Path) -> Result<Raster<f32>> {
         height,
         epsg: None,
     };
-    spec.validate()
-        .map_err(|e| err(data_line, e.to_string()))?;
+    spec.validate().map_err(|e| err(data_line, e.to_string()))?;
     Ok(Raster { spec, nodata, data })
 }
 
@@ -273,7 +285,10 @@ mod tests {
         assert_eq!(r.nodata, Some(-9999.0));
         let t = "ncols 2\nnrows 1\nxllcorner 0\nyllcorner 0\ndx 2\ndy 0.5\n1 2\n";
         let r = parse_asc(t, p()).unwrap();
-        assert_eq!((r.spec.cell_x, r.spec.cell_y, r.spec.origin_y), (2.0, 0.5, 0.5));
+        assert_eq!(
+            (r.spec.cell_x, r.spec.cell_y, r.spec.origin_y),
+            (2.0, 0.5, 0.5)
+        );
         assert_eq!(r.nodata, None);
     }
 
@@ -283,7 +298,10 @@ mod tests {
         let e = |t: &str| parse_asc(t, p()).unwrap_err().to_string();
         assert!(e("").contains("missing header key ncols"));
         let m = e("ncols 2\nnrows 2\nxllcorner 0\ncellsize 1\n1 2\n3 4\n");
-        assert!(m.contains("line 5") && m.contains("yllcorner or yllcenter"), "{m}");
+        assert!(
+            m.contains("line 5") && m.contains("yllcorner or yllcenter"),
+            "{m}"
+        );
         let m = e(&format!("{head}1 2\n3 x\n"));
         assert!(m.contains("line 7") && m.contains("\"x\""), "{m}");
         let m = e(&format!("{head}1 2\n3\n"));
@@ -306,7 +324,10 @@ mod tests {
             ),
             Some(25832)
         );
-        assert_eq!(epsg_from_prj("PROJCRS[\"x\",ID[\"EPSG\",25833]]"), Some(25833));
+        assert_eq!(
+            epsg_from_prj("PROJCRS[\"x\",ID[\"EPSG\",25833]]"),
+            Some(25833)
+        );
         for (code, wkt) in ESRI_WKT {
             assert_eq!(epsg_from_prj(wkt), Some(code));
         }
@@ -326,7 +347,13 @@ mod tests {
             epsg: Some(25832),
         };
         let data = (0..35)
-            .map(|i| if i == 4 { -9999.0 } else { (i as f32).sin() * 1e3 + 0.1 })
+            .map(|i| {
+                if i == 4 {
+                    -9999.0
+                } else {
+                    (i as f32).sin() * 1e3 + 0.1
+                }
+            })
             .collect();
         let r = Raster::from_vec(spec, data, Some(-9999.0)).unwrap();
         let asc = dir.path().join("g.asc");
