@@ -38,6 +38,11 @@ fn run(cmd: &str, args: &[&str]) -> String {
         "{cmd} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("ERROR") && !err.contains("Warning"),
+        "{cmd} {args:?} complained: {err}"
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -166,6 +171,31 @@ fn our_geotiffs_open_in_gdal() {
     let p = dir.path().join("geo.tif");
     write_geotiff(&geo, &p, &GeoTiffOptions::default()).unwrap();
     check_in_gdal(&geo, &p, "Byte", "4326");
+
+    // No CRS and no nodata: GDAL sees the georeference but no CRS.
+    let bare = Raster::from_vec(
+        GridSpec {
+            epsg: None,
+            ..spec(3, 2, 0)
+        },
+        vec![1u16; 6],
+        None,
+    )
+    .unwrap();
+    let p = dir.path().join("bare.tif");
+    write_geotiff(&bare, &p, &GeoTiffOptions::default()).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_str(&run("gdalinfo", &["-json", p.to_str().unwrap()])).unwrap();
+    assert!(
+        info["coordinateSystem"]["wkt"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty(),
+        "{info}"
+    );
+    assert!(info["bands"][0]["noDataValue"].is_null());
+    let gt: Vec<f64> = serde_json::from_value(info["geoTransform"].clone()).unwrap();
+    assert_eq!(gt, bare.spec.geotransform().to_vec());
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //!
 //! Reading: classic TIFF and BigTIFF, little and big endian, strips and tiles (partial edge
 //! tiles), compression none / LZW / Deflate / PackBits, predictors 1 (none), 2 (horizontal
-//! differencing) and 3 (floating point, as GDAL/libtiff), chunky or planar data (band 1 is
-//! read). Georeferencing comes from ModelPixelScale + ModelTiepoint or a non-rotated
+//! differencing) and 3 (floating point, as GDAL/libtiff: byte planes of the samples in file
+//! byte order), chunky or planar data (band 1 is read). Georeferencing comes from ModelPixelScale + ModelTiepoint or a non-rotated
 //! ModelTransformation, the CRS from the GeoKeyDirectory, nodata from `GDAL_NODATA`. A file
 //! without georeferencing reads with origin (0, 0), cell size 1 and no EPSG code, as in GDAL.
 //!
@@ -516,22 +516,24 @@ pub fn encode_geotiff<T: Sample>(r: &Raster<T>, opts: &GeoTiffOptions) -> Result
     if predictor != 1 {
         entries.push(shorts(PREDICTOR, &[predictor]));
     }
-    let mut keys: Vec<[u16; 4]> = vec![[GT_RASTER_TYPE, 0, 1, 1]];
+    // Without a CRS no GeoKeyDirectory is written (GDAL rejects one without a model type);
+    // PixelIsArea is the default raster type then.
     if let Some(code) = spec.epsg {
         let code = u16::try_from(code)
             .map_err(|_| Error::Invalid(format!("EPSG code {code} does not fit a GeoKey")))?;
-        if is_geographic_epsg(code.into()) {
-            keys.push([GT_MODEL_TYPE, 0, 1, 2]);
-            keys.push([GEOGRAPHIC_TYPE, 0, 1, code]);
+        let (model, key) = if is_geographic_epsg(code.into()) {
+            (2, GEOGRAPHIC_TYPE)
         } else {
-            keys.push([GT_MODEL_TYPE, 0, 1, 1]);
-            keys.push([PROJECTED_CS_TYPE, 0, 1, code]);
-        }
+            (1, PROJECTED_CS_TYPE)
+        };
+        let dir = [
+            [1, 1, 0, 3],
+            [GT_MODEL_TYPE, 0, 1, model],
+            [GT_RASTER_TYPE, 0, 1, 1],
+            [key, 0, 1, code],
+        ];
+        entries.push(shorts(GEO_KEY_DIRECTORY, dir.as_flattened()));
     }
-    keys.sort();
-    let mut dir = vec![1u16, 1, 0, keys.len() as u16];
-    dir.extend(keys.iter().flatten());
-    entries.push(shorts(GEO_KEY_DIRECTORY, &dir));
     if let Some(nd) = r.nodata {
         entries.push(ascii(GDAL_NODATA, &nd.format_nodata()));
     }
@@ -1397,7 +1399,9 @@ mod tests {
         for (w, h) in [(1, 1), (17, 5), (40, 33), (3, 50)] {
             let data: Vec<T> = (0..w * h).map(|_| make(rng)).collect();
             let nodata = Some(data[0]);
-            let r = Raster::from_vec(spec(w, h), data, nodata).unwrap();
+            // Also without a CRS and with a geographic one.
+            let epsg = [None, Some(4326), Some(25832), Some(25833)][w % 4];
+            let r = Raster::from_vec(GridSpec { epsg, ..spec(w, h) }, data, nodata).unwrap();
             for o in all_options() {
                 let bytes = encode_geotiff(&r, &o).unwrap();
                 let back = decode_geotiff(&bytes, Path::new("mem.tif")).unwrap();
