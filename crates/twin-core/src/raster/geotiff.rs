@@ -2,8 +2,8 @@
 //!
 //! Reading: classic TIFF and BigTIFF, little and big endian, strips and tiles (partial edge
 //! tiles), compression none / LZW / Deflate / PackBits, predictors 1 (none), 2 (horizontal
-//! differencing) and 3 (floating point, as GDAL/libtiff), chunky or planar data (band 1 is
-//! read). Georeferencing comes from ModelPixelScale + ModelTiepoint or a non-rotated
+//! differencing) and 3 (floating point, as GDAL/libtiff: byte planes of the samples in file
+//! byte order), chunky or planar data (band 1 is read). Georeferencing comes from ModelPixelScale + ModelTiepoint or a non-rotated
 //! ModelTransformation, the CRS from the GeoKeyDirectory, nodata from `GDAL_NODATA`. A file
 //! without georeferencing reads with origin (0, 0), cell size 1 and no EPSG code, as in GDAL.
 //!
@@ -51,7 +51,10 @@ macro_rules! int_sample {
                 out.extend_from_slice(&self.to_le_bytes());
             }
             fn from_le(bytes: &[u8]) -> Self {
-                bytes.try_into().map(<$t>::from_le_bytes).unwrap_or_default()
+                bytes
+                    .try_into()
+                    .map(<$t>::from_le_bytes)
+                    .unwrap_or_default()
             }
             fn format_nodata(self) -> String {
                 self.to_string()
@@ -84,13 +87,20 @@ macro_rules! float_sample {
                 out.extend_from_slice(&self.to_le_bytes());
             }
             fn from_le(bytes: &[u8]) -> Self {
-                bytes.try_into().map(<$t>::from_le_bytes).unwrap_or_default()
+                bytes
+                    .try_into()
+                    .map(<$t>::from_le_bytes)
+                    .unwrap_or_default()
             }
             fn format_nodata(self) -> String {
                 if self.is_nan() {
                     "nan".into()
                 } else if self.is_infinite() {
-                    if self > 0.0 { "inf".into() } else { "-inf".into() }
+                    if self > 0.0 {
+                        "inf".into()
+                    } else {
+                        "-inf".into()
+                    }
                 } else {
                     // Display is the shortest text that parses back to the same value.
                     self.to_string()
@@ -333,7 +343,13 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{unique}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let res = std::fs::File::create(&tmp)
         .and_then(|mut f| {
             f.write_all(bytes)?;
@@ -484,7 +500,10 @@ pub fn encode_geotiff<T: Sample>(r: &Raster<T>, opts: &GeoTiffOptions) -> Result
         shorts(PLANAR_CONFIGURATION, &[1]),
         shorts(SAMPLE_FORMAT, &[T::SAMPLE_FORMAT]),
         doubles(MODEL_PIXEL_SCALE, &[spec.cell_x, spec.cell_y, 0.0]),
-        doubles(MODEL_TIEPOINT, &[0.0, 0.0, 0.0, spec.origin_x, spec.origin_y, 0.0]),
+        doubles(
+            MODEL_TIEPOINT,
+            &[0.0, 0.0, 0.0, spec.origin_x, spec.origin_y, 0.0],
+        ),
     ];
     if tiled {
         entries.push(longs(TILE_WIDTH, &[cw]));
@@ -499,22 +518,24 @@ pub fn encode_geotiff<T: Sample>(r: &Raster<T>, opts: &GeoTiffOptions) -> Result
     if predictor != 1 {
         entries.push(shorts(PREDICTOR, &[predictor]));
     }
-    let mut keys: Vec<[u16; 4]> = vec![[GT_RASTER_TYPE, 0, 1, 1]];
+    // Without a CRS no GeoKeyDirectory is written (GDAL rejects one without a model type);
+    // PixelIsArea is the default raster type then.
     if let Some(code) = spec.epsg {
         let code = u16::try_from(code)
             .map_err(|_| Error::Invalid(format!("EPSG code {code} does not fit a GeoKey")))?;
-        if is_geographic_epsg(code.into()) {
-            keys.push([GT_MODEL_TYPE, 0, 1, 2]);
-            keys.push([GEOGRAPHIC_TYPE, 0, 1, code]);
+        let (model, key) = if is_geographic_epsg(code.into()) {
+            (2, GEOGRAPHIC_TYPE)
         } else {
-            keys.push([GT_MODEL_TYPE, 0, 1, 1]);
-            keys.push([PROJECTED_CS_TYPE, 0, 1, code]);
-        }
+            (1, PROJECTED_CS_TYPE)
+        };
+        let dir = [
+            [1, 1, 0, 3],
+            [GT_MODEL_TYPE, 0, 1, model],
+            [GT_RASTER_TYPE, 0, 1, 1],
+            [key, 0, 1, code],
+        ];
+        entries.push(shorts(GEO_KEY_DIRECTORY, dir.as_flattened()));
     }
-    keys.sort();
-    let mut dir = vec![1u16, 1, 0, keys.len() as u16];
-    dir.extend(keys.iter().flatten());
-    entries.push(shorts(GEO_KEY_DIRECTORY, &dir));
     if let Some(nd) = r.nodata {
         entries.push(ascii(GDAL_NODATA, &nd.format_nodata()));
     }
@@ -674,7 +695,10 @@ impl<'a> Tiff<'a> {
 
     fn bytes_at(&self, off: u64, len: u64, what: &str) -> Result<&'a [u8]> {
         off.checked_add(len)
-            .and_then(|end| self.b.get(usize::try_from(off).ok()?..usize::try_from(end).ok()?))
+            .and_then(|end| {
+                self.b
+                    .get(usize::try_from(off).ok()?..usize::try_from(end).ok()?)
+            })
             .ok_or_else(|| {
                 self.err(
                     format!("byte {off}"),
@@ -707,9 +731,10 @@ impl<'a> Tiff<'a> {
         let size = type_size(e.typ).ok_or_else(|| {
             self.err(tag_name(e.tag), format!("has unknown field type {}", e.typ))
         })?;
-        let len = e.count.checked_mul(size).ok_or_else(|| {
-            self.err(tag_name(e.tag), format!("count {} is absurd", e.count))
-        })?;
+        let len = e
+            .count
+            .checked_mul(size)
+            .ok_or_else(|| self.err(tag_name(e.tag), format!("count {} is absurd", e.count)))?;
         self.bytes_at(e.value_off, len, &format!("value of {}", tag_name(e.tag)))
     }
 
@@ -757,10 +782,7 @@ impl<'a> Tiff<'a> {
         match self.uints(tag)? {
             None => Ok(None),
             Some(v) if v.len() == 1 => Ok(v.first().copied()),
-            Some(v) => Err(self.err(
-                tag_name(tag),
-                format!("has {} values, expected 1", v.len()),
-            )),
+            Some(v) => Err(self.err(tag_name(tag), format!("has {} values, expected 1", v.len()))),
         }
     }
 
@@ -840,7 +862,10 @@ fn parse_tiff<'a>(b: &'a [u8], path: &'a Path) -> Result<Tiff<'a>> {
         43 => {
             let offsize = t.uint_at(4, 2, "BigTIFF header")?;
             if offsize != 8 {
-                return Err(t.err("byte 4", format!("BigTIFF offset size {offsize}, expected 8")));
+                return Err(t.err(
+                    "byte 4",
+                    format!("BigTIFF offset size {offsize}, expected 8"),
+                ));
             }
             (true, t.uint_at(8, 8, "BigTIFF header")?)
         }
@@ -856,9 +881,12 @@ fn parse_tiff<'a>(b: &'a [u8], path: &'a Path) -> Result<Tiff<'a>> {
     }
     let (count_size, entry_size, inline) = if bigtiff { (8, 20, 8) } else { (2, 12, 4) };
     let n = t.uint_at(first, count_size, "IFD entry count")?;
-    let table = n
-        .checked_mul(entry_size)
-        .ok_or_else(|| t.err(format!("byte {first}"), format!("absurd IFD entry count {n}")))?;
+    let table = n.checked_mul(entry_size).ok_or_else(|| {
+        t.err(
+            format!("byte {first}"),
+            format!("absurd IFD entry count {n}"),
+        )
+    })?;
     t.bytes_at(first + count_size, table, &format!("IFD with {n} entries"))?;
     for i in 0..n {
         let at = first + count_size + i * entry_size;
@@ -909,7 +937,11 @@ pub fn decode_geotiff(bytes: &[u8], path_for_errors: &Path) -> Result<AnyRaster>
     let height = t.required(IMAGE_LENGTH)?;
     if width == 0 || height == 0 {
         return Err(t.err(
-            tag_name(if width == 0 { IMAGE_WIDTH } else { IMAGE_LENGTH }),
+            tag_name(if width == 0 {
+                IMAGE_WIDTH
+            } else {
+                IMAGE_LENGTH
+            }),
             format!("empty image ({width} x {height})"),
         ));
     }
@@ -992,10 +1024,7 @@ pub fn decode_geotiff(bytes: &[u8], path_for_errors: &Path) -> Result<AnyRaster>
         .and_then(|c| c.checked_mul(chunk_spp * n.max(1) as u64));
     if cw == 0 || ch == 0 || chunk_bytes.is_none_or(|b| b > MAX_IMAGE_BYTES) {
         let tag = if tiled { TILE_WIDTH } else { ROWS_PER_STRIP };
-        return Err(t.err(
-            tag_name(tag),
-            format!("invalid chunk size {cw} x {ch}"),
-        ));
+        return Err(t.err(tag_name(tag), format!("invalid chunk size {cw} x {ch}")));
     }
     let per_plane = width.div_ceil(cw) * height.div_ceil(ch);
     let needed = per_plane * if planar == 2 { spp } else { 1 };
@@ -1028,10 +1057,8 @@ pub fn decode_geotiff(bytes: &[u8], path_for_errors: &Path) -> Result<AnyRaster>
         counts,
     };
     let nodata = t.ascii(GDAL_NODATA)?;
-    if let Some(s) = &nodata {
-        if s.parse::<f64>().is_err() {
-            return Err(t.err(tag_name(GDAL_NODATA), format!("not a number: {s:?}")));
-        }
+    if let Some(s) = nodata.as_ref().filter(|s| s.parse::<f64>().is_err()) {
+        return Err(t.err(tag_name(GDAL_NODATA), format!("not a number: {s:?}")));
     }
     let nd = nodata.as_deref();
     match (format, bits) {
@@ -1045,9 +1072,7 @@ pub fn decode_geotiff(bytes: &[u8], path_for_errors: &Path) -> Result<AnyRaster>
         (3, 64) => read_pixels::<f64>(&t, &lay, georef, nd),
         _ => Err(t.err(
             tag_name(BITS_PER_SAMPLE),
-            format!(
-                "unsupported sample type: SampleFormat {format} with {bits} bits per sample"
-            ),
+            format!("unsupported sample type: SampleFormat {format} with {bits} bits per sample"),
         )),
     }
 }
@@ -1087,7 +1112,10 @@ fn georeference(t: &Tiff) -> Result<Georef> {
             ));
         };
         let tie = tie.ok_or_else(|| {
-            t.err(tag_name(MODEL_TIEPOINT), "missing while ModelPixelScale is present")
+            t.err(
+                tag_name(MODEL_TIEPOINT),
+                "missing while ModelPixelScale is present",
+            )
         })?;
         let [i, j, _, x, y, _, ..] = tie[..] else {
             return Err(t.err(
@@ -1144,9 +1172,7 @@ fn georeference(t: &Tiff) -> Result<Georef> {
             Some(2) => gcs,
             _ => pcs.or(gcs),
         };
-        epsg = code
-            .filter(|&c| c != 0 && c != 32767)
-            .map(|c| c as u32);
+        epsg = code.filter(|&c| c != 0 && c != 32767).map(|c| c as u32);
         if georeferenced && key(GT_RASTER_TYPE.into()) == Some(2) {
             // PixelIsPoint: the tie point is the centre of the cell.
             ox -= sx / 2.0;
@@ -1212,7 +1238,11 @@ fn decode_chunk(t: &Tiff, lay: &ChunkLayout, i: u64, y0: u64) -> Result<Vec<u8>>
     if cnt == 0 {
         return Ok(Vec::new());
     }
-    let rows = if lay.tiled { lay.ch } else { lay.ch.min(lay.height - y0) };
+    let rows = if lay.tiled {
+        lay.ch
+    } else {
+        lay.ch.min(lay.height - y0)
+    };
     let row_bytes = lay.cw as usize * lay.spp * lay.n;
     let expected = row_bytes * rows as usize;
     let raw = t.bytes_at(off, cnt, &format!("{kind} {i}")).map_err(|_| {
@@ -1221,8 +1251,16 @@ fn decode_chunk(t: &Tiff, lay: &ChunkLayout, i: u64, y0: u64) -> Result<Vec<u8>>
             format!(
                 "{kind} {i} ({cnt} bytes at offset {off}, from {} and {}) runs past the end of \
                  the file ({} bytes)",
-                tag_name(if lay.tiled { TILE_OFFSETS } else { STRIP_OFFSETS }),
-                tag_name(if lay.tiled { TILE_BYTE_COUNTS } else { STRIP_BYTE_COUNTS }),
+                tag_name(if lay.tiled {
+                    TILE_OFFSETS
+                } else {
+                    STRIP_OFFSETS
+                }),
+                tag_name(if lay.tiled {
+                    TILE_BYTE_COUNTS
+                } else {
+                    STRIP_BYTE_COUNTS
+                }),
                 t.b.len()
             ),
         )
@@ -1248,20 +1286,21 @@ fn decode_chunk(t: &Tiff, lay: &ChunkLayout, i: u64, y0: u64) -> Result<Vec<u8>>
         )));
     }
     let n = lay.n;
+    // libtiff (as GDAL uses it) applies the floating point predictor to samples in file
+    // byte order, horizontal differencing to samples in host order.
     if lay.predictor == 3 {
         let mut tmp = Vec::new();
         for row in buf.chunks_exact_mut(row_bytes) {
             fp_decode_row(row, &mut tmp, lay.spp, n);
         }
-    } else {
-        if t.big_endian && n > 1 {
-            for s in buf.chunks_exact_mut(n) {
-                s.reverse();
-            }
+    }
+    if t.big_endian && n > 1 {
+        for s in buf.chunks_exact_mut(n) {
+            s.reverse();
         }
-        if lay.predictor == 2 {
-            horizontal_acc(&mut buf, row_bytes, n, lay.spp);
-        }
+    }
+    if lay.predictor == 2 {
+        horizontal_acc(&mut buf, row_bytes, n, lay.spp);
     }
     Ok(buf)
 }
@@ -1362,7 +1401,9 @@ mod tests {
         for (w, h) in [(1, 1), (17, 5), (40, 33), (3, 50)] {
             let data: Vec<T> = (0..w * h).map(|_| make(rng)).collect();
             let nodata = Some(data[0]);
-            let r = Raster::from_vec(spec(w, h), data, nodata).unwrap();
+            // Also without a CRS and with a geographic one.
+            let epsg = [None, Some(4326), Some(25832), Some(25833)][w % 4];
+            let r = Raster::from_vec(GridSpec { epsg, ..spec(w, h) }, data, nodata).unwrap();
             for o in all_options() {
                 let bytes = encode_geotiff(&r, &o).unwrap();
                 let back = decode_geotiff(&bytes, Path::new("mem.tif")).unwrap();
@@ -1400,7 +1441,11 @@ mod tests {
         for v in [f32::MIN, -9999.0, 0.1, 1e-30, f32::MAX] {
             assert_eq!(f32::parse_nodata(&v.format_nodata()), Some(v));
         }
-        assert!(f32::parse_nodata(&f32::NAN.format_nodata()).unwrap().is_nan());
+        assert!(
+            f32::parse_nodata(&f32::NAN.format_nodata())
+                .unwrap()
+                .is_nan()
+        );
         assert_eq!(u8::parse_nodata("-9999"), None);
         assert_eq!(i16::parse_nodata("-9999.0"), Some(-9999));
         assert_eq!(u16::parse_nodata(" 65535 "), Some(65535));
@@ -1444,8 +1489,8 @@ mod tests {
         assert_eq!(
             out,
             [
-                0xAA, 0xAA, 0xAA, 0x80, 0x00, 0x2A, 0xAA, 0xAA, 0xAA, 0xAA, 0x80, 0x00, 0x2A,
-                0x22, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA
+                0xAA, 0xAA, 0xAA, 0x80, 0x00, 0x2A, 0xAA, 0xAA, 0xAA, 0xAA, 0x80, 0x00, 0x2A, 0x22,
+                0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA
             ]
         );
         assert!(packbits_decode(&[0x05, 1, 2], 6).is_err());
@@ -1491,35 +1536,56 @@ mod tests {
         let good = small();
         // Every prefix must fail cleanly (the IFD sits at the end).
         for len in 0..good.len() {
-            assert!(decode_geotiff(&good[..len], Path::new("t.tif")).is_err(), "{len}");
+            assert!(
+                decode_geotiff(&good[..len], Path::new("t.tif")).is_err(),
+                "{len}"
+            );
         }
         // ImageWidth as ASCII.
         let mut b = good.clone();
-        patch(&mut b, IMAGE_WIDTH, |e| e[2..4].copy_from_slice(&2u16.to_le_bytes()));
+        patch(&mut b, IMAGE_WIDTH, |e| {
+            e[2..4].copy_from_slice(&2u16.to_le_bytes())
+        });
         let m = err_text(&b);
         assert!(m.contains("ImageWidth (256)") && m.contains("ASCII"), "{m}");
         // ModelPixelScale with 2 values.
         let mut b = good.clone();
-        patch(&mut b, MODEL_PIXEL_SCALE, |e| e[4..8].copy_from_slice(&2u32.to_le_bytes()));
+        patch(&mut b, MODEL_PIXEL_SCALE, |e| {
+            e[4..8].copy_from_slice(&2u32.to_le_bytes())
+        });
         let m = err_text(&b);
-        assert!(m.contains("ModelPixelScale") && m.contains("2 values"), "{m}");
+        assert!(
+            m.contains("ModelPixelScale") && m.contains("2 values"),
+            "{m}"
+        );
         // Huge dimensions.
         let mut b = good.clone();
-        patch(&mut b, IMAGE_WIDTH, |e| e[8..12].copy_from_slice(&1_000_000u32.to_le_bytes()));
-        patch(&mut b, IMAGE_LENGTH, |e| e[8..12].copy_from_slice(&1_000_000u32.to_le_bytes()));
+        patch(&mut b, IMAGE_WIDTH, |e| {
+            e[8..12].copy_from_slice(&1_000_000u32.to_le_bytes())
+        });
+        patch(&mut b, IMAGE_LENGTH, |e| {
+            e[8..12].copy_from_slice(&1_000_000u32.to_le_bytes())
+        });
         assert!(err_text(&b).contains("exceeds the 4 GiB limit"));
         // A tile offset past the end of the file.
         let mut b = good.clone();
-        patch(&mut b, TILE_OFFSETS, |e| e[8..12].copy_from_slice(&u32::MAX.to_le_bytes()));
+        patch(&mut b, TILE_OFFSETS, |e| {
+            e[8..12].copy_from_slice(&u32::MAX.to_le_bytes())
+        });
         let m = err_text(&b);
-        assert!(m.contains("tile 0") && m.contains("runs past the end"), "{m}");
+        assert!(
+            m.contains("tile 0") && m.contains("runs past the end"),
+            "{m}"
+        );
         // Garbage compressed data.
         let mut b = good.clone();
         b[8..20].fill(0x55);
         assert!(err_text(&b).contains("Deflate"));
         // Unsupported compression.
         let mut b = good;
-        patch(&mut b, COMPRESSION, |e| e[8..10].copy_from_slice(&7u16.to_le_bytes()));
+        patch(&mut b, COMPRESSION, |e| {
+            e[8..10].copy_from_slice(&7u16.to_le_bytes())
+        });
         assert!(err_text(&b).contains("JPEG"));
     }
 
@@ -1542,17 +1608,25 @@ mod tests {
         let mut b = small();
         // Drop the CRS and georeference by renaming the tags to private ones.
         for tag in [MODEL_PIXEL_SCALE, MODEL_TIEPOINT, GEO_KEY_DIRECTORY] {
-            patch(&mut b, tag, |e| e[0..2].copy_from_slice(&(65000 + tag % 100).to_le_bytes()));
+            patch(&mut b, tag, |e| {
+                e[0..2].copy_from_slice(&(65000 + tag % 100).to_le_bytes())
+            });
         }
         let r = decode_geotiff(&b, Path::new("plain.tif")).unwrap();
         let s = r.spec();
-        assert_eq!((s.origin_x, s.origin_y, s.cell_x, s.cell_y, s.epsg), (0.0, 0.0, 1.0, 1.0, None));
+        assert_eq!(
+            (s.origin_x, s.origin_y, s.cell_x, s.cell_y, s.epsg),
+            (0.0, 0.0, 1.0, 1.0, None)
+        );
 
         // PixelIsPoint shifts the origin by half a cell.
         let b = small();
         let ifd = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
         let mut b2 = b.clone();
-        let key = [GT_RASTER_TYPE, 0, 1, 1].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>();
+        let key = [GT_RASTER_TYPE, 0, 1, 1]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<_>>();
         let at = b2[ifd..].windows(8).position(|w| w == key).unwrap() + ifd;
         b2[at + 6..at + 8].copy_from_slice(&2u16.to_le_bytes());
         let s = *decode_geotiff(&b2, Path::new("p.tif")).unwrap().spec();

@@ -8,6 +8,24 @@ pub mod geotiff;
 use crate::error::{Error, Result};
 use crate::geom::BBox2;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Read a raster file as `f32`, choosing the format by extension (case-insensitive):
+/// `.tif`/`.tiff` (GeoTIFF, band 1) or `.asc` (ESRI ASCII grid).
+pub fn read_raster(path: &Path) -> Result<Raster<f32>> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("tif" | "tiff") => geotiff::read_geotiff_f32(path),
+        Some("asc") => asc::read_asc(path),
+        _ => Err(Error::format(
+            path,
+            "file name",
+            "unknown raster format (expected .tif, .tiff or .asc)",
+        )),
+    }
+}
 
 /// Where a raster sits: the top-left corner of the top-left cell and the cell size.
 /// Cells are square or rectangular; `cell_y` is positive and rows go south.
