@@ -1047,7 +1047,7 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        if n % 3 != 0 {
+        if !n.is_multiple_of(3) {
             return Err(self.err(
                 line,
                 element,
@@ -1448,4 +1448,516 @@ fn convex_hull(mut pts: Vec<P2>) -> Option<Vec<P2>> {
     let mut hull = half(&mut pts.iter());
     hull.extend(half(&mut pts.iter().rev()));
     (hull.len() >= 3).then_some(hull)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geom::BBox2;
+
+    const NS: &str = r#"xmlns:core="http://www.opengis.net/citygml/1.0" xmlns:bldg="http://www.opengis.net/citygml/building/1.0" xmlns:gen="http://www.opengis.net/citygml/generics/1.0" xmlns:gml="http://www.opengis.net/gml" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xAL="urn:oasis:names:tc:ciq:xsdschema:xAL:2.0""#;
+
+    fn model(body: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<core:CityModel {NS}>\n\
+             <gml:boundedBy><gml:Envelope srsName=\"urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH\" \
+             srsDimension=\"3\"/></gml:boundedBy>\n{body}\n</core:CityModel>\n"
+        )
+    }
+
+    fn parse_with(xml: &str, opts: &ImportOptions) -> Result<City> {
+        read(xml.as_bytes(), Path::new("test.gml"), opts)
+    }
+
+    fn parse(xml: &str) -> Result<City> {
+        parse_with(xml, &ImportOptions::default())
+    }
+
+    fn pos_list(pts: &[P3]) -> String {
+        let mut s: Vec<String> = pts
+            .iter()
+            .chain(pts.first())
+            .map(|p| format!("{} {} {}", p[0], p[1], p[2]))
+            .collect();
+        s.dedup();
+        s.join(" ")
+    }
+
+    fn polygon(id: &str, pts: &[P3]) -> String {
+        let id = if id.is_empty() {
+            String::new()
+        } else {
+            format!(" gml:id=\"{id}\"")
+        };
+        format!(
+            "<gml:Polygon{id}><gml:exterior><gml:LinearRing><gml:posList srsDimension=\"3\">{}\
+             </gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>",
+            pos_list(pts)
+        )
+    }
+
+    /// Faces of an axis-aligned box: (surface element, polygon).
+    fn box_faces(x: f64, y: f64, z: f64, w: f64, h: f64) -> Vec<(&'static str, Vec<P3>)> {
+        let (x1, y1, z1) = (x + w, y + w, z + h);
+        vec![
+            (
+                "GroundSurface",
+                vec![[x, y, z], [x, y1, z], [x1, y1, z], [x1, y, z]],
+            ),
+            (
+                "RoofSurface",
+                vec![[x, y, z1], [x1, y, z1], [x1, y1, z1], [x, y1, z1]],
+            ),
+            (
+                "WallSurface",
+                vec![[x, y, z], [x1, y, z], [x1, y, z1], [x, y, z1]],
+            ),
+            (
+                "WallSurface",
+                vec![[x1, y, z], [x1, y1, z], [x1, y1, z1], [x1, y, z1]],
+            ),
+            (
+                "WallSurface",
+                vec![[x1, y1, z], [x, y1, z], [x, y1, z1], [x1, y1, z1]],
+            ),
+            (
+                "WallSurface",
+                vec![[x, y1, z], [x, y, z], [x, y, z1], [x, y1, z1]],
+            ),
+        ]
+    }
+
+    /// Semantic boundedBy surfaces plus a lod2Solid referencing them (the AdV layout).
+    fn semantic_box(id: &str, x: f64, h: f64) -> String {
+        let faces = box_faces(x, 0.0, 0.0, 10.0, h);
+        let refs: String = (0..faces.len())
+            .map(|i| format!("<gml:surfaceMember xlink:href=\"#{id}_p{i}\"/>"))
+            .collect();
+        let bounded: String = faces
+            .iter()
+            .enumerate()
+            .map(|(i, (k, pts))| {
+                format!(
+                    "<bldg:boundedBy><bldg:{k} gml:id=\"{id}_s{i}\"><bldg:lod2MultiSurface>\
+                     <gml:MultiSurface><gml:surfaceMember>{}</gml:surfaceMember>\
+                     </gml:MultiSurface></bldg:lod2MultiSurface></bldg:{k}></bldg:boundedBy>",
+                    polygon(&format!("{id}_p{i}"), pts)
+                )
+            })
+            .collect();
+        format!(
+            "<bldg:lod2Solid><gml:Solid><gml:exterior><gml:CompositeSurface>{refs}\
+             </gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod2Solid>\n{bounded}"
+        )
+    }
+
+    fn building(id: &str, inner: &str) -> String {
+        format!(
+            "<core:cityObjectMember><bldg:Building gml:id=\"{id}\">\n{inner}\n\
+             </bldg:Building></core:cityObjectMember>"
+        )
+    }
+
+    fn area(b: &Building, k: SurfaceKind) -> f64 {
+        b.surfaces.area_of(k)
+    }
+
+    fn format_err(r: Result<City>) -> (String, String) {
+        match r {
+            Err(Error::Format {
+                location, message, ..
+            }) => (location, message),
+            other => panic!("expected a format error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn referenced_semantic_surfaces_are_counted_once() {
+        let city = parse(&model(&building("B1", &semantic_box("B1", 0.0, 5.0)))).unwrap();
+        assert_eq!(
+            (city.epsg, city.vertical_datum.as_deref()),
+            (25832, Some("DHHN2016"))
+        );
+        assert_eq!(city.name, "test");
+        let b = &city.buildings[0];
+        assert_eq!(b.id, "B1");
+        assert_eq!(b.lod, 2);
+        assert!((area(b, SurfaceKind::Roof) - 100.0).abs() < 1e-9);
+        assert!((area(b, SurfaceKind::Wall) - 200.0).abs() < 1e-9);
+        assert!((area(b, SurfaceKind::Ground) - 100.0).abs() < 1e-9);
+        assert_eq!(area(b, SurfaceKind::Other), 0.0);
+        assert!((b.footprint_area() - 100.0).abs() < 1e-9);
+        assert!(ring_area(&b.footprint[0].exterior) > 0.0, "exterior is CCW");
+        assert_eq!((b.ground_z, b.roof_z), (Some(0.0), Some(5.0)));
+        assert_eq!(b.height_m(), Some(5.0));
+    }
+
+    #[test]
+    fn default_namespace_citygml2_and_inline_solid_copy_is_not_doubled() {
+        let faces = box_faces(0.0, 0.0, 10.0, 10.0, 6.0);
+        let solid: String = faces
+            .iter()
+            .map(|(_, p)| format!("<gml:surfaceMember>{}</gml:surfaceMember>", polygon("", p)))
+            .collect();
+        let bounded: String = faces
+            .iter()
+            .map(|(k, p)| {
+                format!(
+                    "<bldg:boundedBy><bldg:{k}><bldg:lod2MultiSurface><gml:MultiSurface>\
+                     <gml:surfaceMember>{}</gml:surfaceMember></gml:MultiSurface>\
+                     </bldg:lod2MultiSurface></bldg:{k}></bldg:boundedBy>",
+                    polygon("", p)
+                )
+            })
+            .collect();
+        let xml = format!(
+            r#"<CityModel xmlns="http://www.opengis.net/citygml/2.0" xmlns:b="http://www.opengis.net/citygml/building/2.0" xmlns:gml="http://www.opengis.net/gml">
+<cityObjectMember><b:Building gml:id="D">
+<b:lod2Solid><gml:Solid srsName="EPSG:25833"><gml:exterior><gml:CompositeSurface>{solid}</gml:CompositeSurface></gml:exterior></gml:Solid></b:lod2Solid>
+{}
+</b:Building></cityObjectMember></CityModel>"#,
+            bounded.replace("bldg:", "b:")
+        );
+        let city = parse(&xml).unwrap();
+        assert_eq!(city.epsg, 25833);
+        assert!(city.sources[0].starts_with("CityGML 2.0"));
+        let b = &city.buildings[0];
+        assert!((area(b, SurfaceKind::Roof) - 100.0).abs() < 1e-9);
+        assert!((area(b, SurfaceKind::Wall) - 240.0).abs() < 1e-9);
+        assert_eq!(area(b, SurfaceKind::Other), 0.0);
+        assert_eq!((b.ground_z, b.roof_z), (Some(10.0), Some(16.0)));
+    }
+
+    #[test]
+    fn boundedby_references_lend_semantics_to_solid_polygons() {
+        let faces = box_faces(0.0, 0.0, 0.0, 10.0, 3.0);
+        let solid: String = faces
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| {
+                format!(
+                    "<gml:surfaceMember>{}</gml:surfaceMember>",
+                    polygon(&format!("s{i}"), p)
+                )
+            })
+            .collect();
+        // Munich style: references without '#'.
+        let bounded: String = faces
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| {
+                format!(
+                    "<bldg:boundedBy><bldg:{k}><bldg:lod2MultiSurface><gml:MultiSurface>\
+                     <gml:surfaceMember xlink:href=\"s{i}\"/></gml:MultiSurface>\
+                     </bldg:lod2MultiSurface></bldg:{k}></bldg:boundedBy>"
+                )
+            })
+            .collect();
+        let inner = format!(
+            "<bldg:lod2Solid><gml:Solid><gml:exterior><gml:CompositeSurface>{solid}\
+             </gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod2Solid>{bounded}"
+        );
+        let b = &parse(&model(&building("R", &inner))).unwrap().buildings[0];
+        assert!((area(b, SurfaceKind::Roof) - 100.0).abs() < 1e-9);
+        assert!((area(b, SurfaceKind::Wall) - 120.0).abs() < 1e-9);
+        assert!((area(b, SurfaceKind::Ground) - 100.0).abs() < 1e-9);
+        assert_eq!(b.surfaces.triangles.len(), 12);
+    }
+
+    #[test]
+    fn lod1_solid_without_semantics_footprint_and_terrain_intersection() {
+        let faces = box_faces(100.0, 200.0, 4.0, 8.0, 9.0);
+        let solid: String = faces
+            .iter()
+            .map(|(_, p)| format!("<gml:surfaceMember>{}</gml:surfaceMember>", polygon("", p)))
+            .collect();
+        let inner = format!(
+            "<bldg:lod1Solid><gml:Solid><gml:exterior><gml:CompositeSurface>{solid}\
+             </gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid>\
+             <bldg:lod1TerrainIntersection><gml:MultiCurve><gml:curveMember><gml:LineString>\
+             <gml:posList>100 200 3.5 108 200 3.25 108 208 3.9</gml:posList></gml:LineString>\
+             </gml:curveMember></gml:MultiCurve></bldg:lod1TerrainIntersection>"
+        );
+        let b = &parse(&model(&building("L", &inner))).unwrap().buildings[0];
+        assert_eq!(b.lod, 1);
+        assert!((area(b, SurfaceKind::Other) - (2.0 * 64.0 + 4.0 * 72.0)).abs() < 1e-9);
+        assert_eq!(b.footprint.len(), 1, "bottom face only, not the roof");
+        assert!((b.footprint_area() - 64.0).abs() < 1e-9);
+        assert_eq!(
+            b.ground_z,
+            Some(3.25),
+            "terrain intersection, no GroundSurface"
+        );
+        assert_eq!(b.roof_z, Some(13.0));
+    }
+
+    #[test]
+    fn walls_only_fall_back_to_convex_hull() {
+        let walls: String = box_faces(0.0, 0.0, 0.0, 4.0, 3.0)
+            .iter()
+            .filter(|f| f.0 == "WallSurface")
+            .map(|(_, p)| format!("<gml:surfaceMember>{}</gml:surfaceMember>", polygon("", p)))
+            .collect();
+        let inner = format!(
+            "<bldg:lod2MultiSurface><gml:MultiSurface>{walls}</gml:MultiSurface>\
+             </bldg:lod2MultiSurface>"
+        );
+        let b = &parse(&model(&building("W", &inner))).unwrap().buildings[0];
+        assert!((b.footprint_area() - 16.0).abs() < 1e-9);
+        assert_eq!(b.ground_z, Some(0.0));
+        assert_eq!(convex_hull(vec![[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), None);
+    }
+
+    #[test]
+    fn building_parts_merge_into_the_parent() {
+        let part = |id: &str, x: f64, h: f64| {
+            format!(
+                "<bldg:consistsOfBuildingPart><bldg:BuildingPart gml:id=\"{id}\">\
+                 <bldg:function>31001_2020</bldg:function>\
+                 <bldg:measuredHeight uom=\"urn:adv:uom:m\">{h}</bldg:measuredHeight>\
+                 <bldg:roofType>1000</bldg:roofType>{}</bldg:BuildingPart>\
+                 </bldg:consistsOfBuildingPart>",
+                semantic_box(id, x, h)
+            )
+        };
+        let inner = format!("{}{}", part("P1", 0.0, 4.0), part("P2", 20.0, 12.0));
+        let b = &parse(&model(&building("PB", &inner))).unwrap().buildings[0];
+        assert_eq!(b.parts.len(), 2);
+        assert_eq!(b.parts[0].id, "P1");
+        assert_eq!(b.parts[1].roof_z, Some(12.0));
+        assert_eq!(b.parts[0].measured_height_m, Some(4.0));
+        assert_eq!(b.parts[0].roof_type, RoofType::Flat);
+        assert!((b.parts[1].footprint[0].area() - 100.0).abs() < 1e-9);
+        assert_eq!(b.footprint.len(), 2);
+        assert!((b.footprint_area() - 200.0).abs() < 1e-9);
+        assert_eq!((b.ground_z, b.roof_z, b.lod), (Some(0.0), Some(12.0), 2));
+        assert!((area(b, SurfaceKind::Roof) - 200.0).abs() < 1e-9);
+        assert_eq!(b.function.as_deref(), Some("31001_2020"));
+        assert_eq!(b.usage, BuildingUse::Office);
+    }
+
+    #[test]
+    fn attributes_address_and_units() {
+        let inner = format!(
+            r#"<gen:stringAttribute name="Gemeindeschluessel"><gen:value>02000000</gen:value></gen:stringAttribute>
+<gen:doubleAttribute name="HoeheGrund"><gen:value>3.5</gen:value></gen:doubleAttribute>
+<gen:intAttribute name="n"><gen:value>7</gen:value></gen:intAttribute>
+<gen:measureAttribute name="m"><gen:value uom="m">1.5</gen:value></gen:measureAttribute>
+<bldg:function>31001_1000</bldg:function>
+<bldg:roofType>3100</bldg:roofType>
+<bldg:measuredHeight uom="ft">10</bldg:measuredHeight>
+<bldg:storeysAboveGround>3</bldg:storeysAboveGround>
+{}
+<bldg:address><core:Address><core:xalAddress><xAL:AddressDetails><xAL:Country>
+<xAL:CountryName>Germany</xAL:CountryName><xAL:Locality Type="City"><xAL:LocalityName>Hamburg</xAL:LocalityName>
+<xAL:Thoroughfare Type="Street"><xAL:ThoroughfareNumber>5b</xAL:ThoroughfareNumber>
+<xAL:ThoroughfareName>Stra&#223;e &amp; Weg</xAL:ThoroughfareName></xAL:Thoroughfare>
+<xAL:PostalCode><xAL:PostalCodeNumber>21109</xAL:PostalCodeNumber></xAL:PostalCode>
+</xAL:Locality></xAL:Country></xAL:AddressDetails></core:xalAddress></core:Address></bldg:address>"#,
+            semantic_box("A", 0.0, 3.0).replacen(
+                "<bldg:WallSurface",
+                "<bldg:WallSurface><gen:stringAttribute name=\"inner\"><gen:value>x</gen:value>\
+                 </gen:stringAttribute></bldg:WallSurface><bldg:WallSurface",
+                1
+            )
+        );
+        let b = &parse(&model(&building("A", &inner))).unwrap().buildings[0];
+        let attr = |k: &str| b.attributes.get(k).map(String::as_str);
+        assert_eq!(attr("Gemeindeschluessel"), Some("02000000"));
+        assert_eq!(attr("HoeheGrund"), Some("3.5"));
+        assert_eq!(attr("n"), Some("7"));
+        assert_eq!(attr("m"), Some("1.5"));
+        assert_eq!(
+            attr("inner"),
+            None,
+            "surface attributes are not the building's"
+        );
+        assert_eq!(b.function.as_deref(), Some("31001_1000"));
+        assert_eq!(b.usage, BuildingUse::Residential);
+        assert_eq!(b.roof_type, RoofType::Gable);
+        assert!((b.measured_height_m.unwrap() - 3.048).abs() < 1e-12);
+        assert_eq!(b.storeys, Some(3));
+        let a = b.address.as_ref().unwrap();
+        assert_eq!(a.street.as_deref(), Some("Straße & Weg"));
+        assert_eq!(a.house_number.as_deref(), Some("5b"));
+        assert_eq!(a.postcode.as_deref(), Some("21109"));
+        assert_eq!(a.city.as_deref(), Some("Hamburg"));
+        assert_eq!(a.country.as_deref(), Some("Germany"));
+    }
+
+    #[test]
+    fn pos_coordinates_holes_and_triangles() {
+        let inner = r#"<bldg:lod2MultiSurface><gml:MultiSurface>
+<gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing>
+<gml:pos>0 0 0</gml:pos><gml:pos>10 0 0</gml:pos><gml:pos>10 10 0</gml:pos><gml:pos>0 10 0</gml:pos><gml:pos>0 0 0</gml:pos>
+</gml:LinearRing></gml:exterior><gml:interior><gml:LinearRing>
+<gml:coordinates>2,2,0 4,2,0 4,4,0 2,4,0 2,2,0</gml:coordinates>
+</gml:LinearRing></gml:interior></gml:Polygon></gml:surfaceMember>
+<gml:surfaceMember><gml:TriangulatedSurface><gml:trianglePatches>
+<gml:Triangle><gml:exterior><gml:LinearRing><gml:posList>0 0 5 10 0 5 10 10 5 0 0 5</gml:posList></gml:LinearRing></gml:exterior></gml:Triangle>
+<gml:Triangle><gml:exterior><gml:LinearRing><gml:posList>0 0 5 10 10 5 0 10 5 0 0 5</gml:posList></gml:LinearRing></gml:exterior></gml:Triangle>
+</gml:trianglePatches></gml:TriangulatedSurface></gml:surfaceMember>
+</gml:MultiSurface></bldg:lod2MultiSurface>"#;
+        let b = &parse(&model(&building("T", inner))).unwrap().buildings[0];
+        assert!((area(b, SurfaceKind::Other) - (96.0 + 100.0)).abs() < 1e-9);
+        assert!(
+            (b.footprint_area() - 96.0).abs() < 1e-9,
+            "lowest face with its hole"
+        );
+        assert_eq!(b.footprint[0].interiors.len(), 1);
+        assert!(
+            ring_area(&b.footprint[0].interiors[0]) < 0.0,
+            "hole is clockwise"
+        );
+    }
+
+    #[test]
+    fn keep_surfaces_false_and_bbox_filter() {
+        let xml = model(&format!(
+            "{}{}",
+            building("near", &semantic_box("near", 0.0, 5.0)),
+            building("far", &semantic_box("far", 1000.0, 5.0))
+        ));
+        let opts = ImportOptions {
+            keep_surfaces: false,
+            bbox: Some(BBox2 {
+                min: [-1.0, -1.0],
+                max: [20.0, 20.0],
+            }),
+            target_epsg: Some(25832),
+        };
+        let city = parse_with(&xml, &opts).unwrap();
+        assert_eq!(city.buildings.len(), 1);
+        let b = &city.buildings[0];
+        assert_eq!(b.id, "near");
+        assert!(b.surfaces.is_empty());
+        assert!((b.footprint_area() - 100.0).abs() < 1e-9);
+        assert_eq!((b.ground_z, b.roof_z, b.lod), (Some(0.0), Some(5.0), 2));
+        assert_eq!(parse(&xml).unwrap().buildings.len(), 2);
+    }
+
+    #[test]
+    fn crs_missing_unknown_and_mixed() {
+        let body = building("B", &semantic_box("B", 0.0, 5.0));
+        let bare = format!("<core:CityModel {NS}>{body}</core:CityModel>");
+        let city = parse(&bare).unwrap();
+        assert_eq!((city.epsg, city.vertical_datum.clone()), (0, None));
+        assert!(city.sources.iter().any(|s| s.contains("no srsName")));
+        let reproject = ImportOptions {
+            target_epsg: Some(4326),
+            ..Default::default()
+        };
+        let (_, msg) = format_err(parse_with(&bare, &reproject));
+        assert!(msg.contains("names no CRS"), "{msg}");
+
+        let unknown = model(&body).replace("urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH", "EPSG:99999");
+        let (loc, msg) = format_err(parse(&unknown));
+        assert!(msg.contains("EPSG:99999"), "{msg}");
+        assert!(
+            loc.contains("line 3") && loc.contains("gml:Envelope"),
+            "{loc}"
+        );
+
+        let mixed = model(&body.replace("<gml:Solid>", "<gml:Solid srsName=\"EPSG:31468\">"));
+        let (loc, msg) = format_err(parse(&mixed));
+        assert!(
+            msg.contains("mixed CRS") && loc.contains("\"B\""),
+            "{loc}: {msg}"
+        );
+    }
+
+    #[test]
+    fn malformed_files_are_clear_errors() {
+        let good = model(&building("B7", &semantic_box("B7", 0.0, 5.0)));
+        let cases: Vec<(String, &str)> =
+            vec![
+            (String::new(), "empty file"),
+            ("<?xml version=\"1.0\"?>\n".into(), "empty file"),
+            ("{\"type\": \"CityJSON\"}".into(), "not XML"),
+            ("<root><a/></root>".into(), "not a CityGML"),
+            (
+                "<CityModel xmlns=\"http://www.opengis.net/citygml/3.0\"/>".into(),
+                "not a CityGML",
+            ),
+            (good[..good.len() / 2].to_string(), "not closed"),
+            (
+                good[..good.find("<bldg:boundedBy>").unwrap()].to_string(),
+                "end of file",
+            ),
+            (
+                good.replacen("</gml:LinearRing>", "</gml:Ring>", 1),
+                "malformed XML",
+            ),
+            (good.replacen("0 0 5", "0 0 NaN", 1), "non-finite"),
+            (good.replacen("0 0 5", "0 0 inf", 1), "non-finite"),
+            (good.replacen("0 0 5", "0 0 5x", 1), "not a number"),
+            (good.replacen("0 0 5", "0 0", 1), "not a multiple"),
+            (
+                good.replacen("srsDimension=\"3\">", "srsDimension=\"2\">", 2),
+                "2D coordinates",
+            ),
+            (
+                good.replacen("<gml:posList srsDimension=\"3\">", "<gml:posList count=\"9\">", 1),
+                "count=\"9\"",
+            ),
+            (
+                good.replacen(
+                    "<bldg:lod2Solid>",
+                    "<bldg:storeysAboveGround>2.5</bldg:storeysAboveGround><bldg:lod2Solid>",
+                    1,
+                ),
+                "storey",
+            ),
+            (
+                good.replacen(
+                    "<bldg:lod2Solid>",
+                    "<bldg:measuredHeight uom=\"parsec\">1</bldg:measuredHeight><bldg:lod2Solid>",
+                    1,
+                ),
+                "unit of measure",
+            ),
+            (
+                good.replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\""),
+                "encoding",
+            ),
+        ];
+        for (xml, want) in cases {
+            let (loc, msg) = format_err(parse(&xml));
+            assert!(msg.contains(want), "{want:?} not in {loc}: {msg}");
+            assert!(loc.starts_with("line "), "{loc}");
+        }
+        // Coordinate errors name the building, the element and the line.
+        let (loc, _) = format_err(parse(&good.replacen("0 0 5", "0 0 NaN", 1)));
+        let line = good
+            .lines()
+            .position(|l| l.contains("0 0 5"))
+            .map(|i| i + 1)
+            .unwrap();
+        assert!(loc.contains(&format!("line {line},")), "{loc}");
+        assert!(
+            loc.contains("gml:id=\"B7\"") && loc.contains("<gml:posList>"),
+            "{loc}"
+        );
+    }
+
+    #[test]
+    fn latin1_and_gzip_files() {
+        let xml = model(&building("G", &semantic_box("G", 0.0, 5.0)))
+            .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"")
+            .replace(
+                "<bldg:lod2Solid>",
+                "<bldg:function>F\u{fc}rth</bldg:function><bldg:lod2Solid>",
+            );
+        let latin1: Vec<u8> = xml.chars().map(|c| c as u32 as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tile.gml.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &latin1).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let city = read_path(&path, &ImportOptions::default()).unwrap();
+        assert_eq!(city.name, "tile");
+        assert_eq!(city.buildings[0].function.as_deref(), Some("Fürth"));
+        let missing = read_path(&dir.path().join("nope.gml"), &ImportOptions::default());
+        assert!(matches!(missing, Err(Error::Io { .. })));
+    }
 }
