@@ -1649,6 +1649,28 @@ mod tests {
                 .count()
                 >= 3
         );
+        // Other seeds and sizes generate without trouble.
+        for seed in 0..6 {
+            for size_m in [450.0, 1300.0, 3100.0] {
+                let c = generate(&DemoParams {
+                    seed,
+                    size_m,
+                    cell_m: 10.0,
+                })
+                .unwrap();
+                assert!(
+                    !c.buildings.is_empty() && !c.roads.is_empty(),
+                    "seed {seed} size {size_m}"
+                );
+                assert!(
+                    c.barriers
+                        .iter()
+                        .filter(|b| b.kind == BarrierKind::Dike && b.crest_z < DIKE_CREST_Z)
+                        .count()
+                        == 1
+                );
+            }
+        }
     }
 
     #[test]
@@ -1728,7 +1750,7 @@ mod tests {
             );
         }
         // Roads: two links per segment, unique way per street, named, class defaults.
-        assert!(c.roads.links.len() > 500 && c.roads.links.len() % 2 == 0);
+        assert!(c.roads.links.len() > 500 && c.roads.links.len().is_multiple_of(2));
         assert!(c.roads.way_count() > 30);
         assert!(
             c.roads

@@ -33,7 +33,7 @@ fn row_range(spec: &GridSpec, min_y: f64, max_y: f64) -> Option<(usize, usize)> 
         .ceil()
         .max(0.0);
     let hi = ((spec.origin_y - min_y) / spec.cell_y - 0.5).floor();
-    if !(hi >= lo) || hi < 0.0 {
+    if hi.is_nan() || lo.is_nan() || hi < lo || hi < 0.0 {
         return None;
     }
     let hi = hi.min((spec.height - 1) as f64);
@@ -386,7 +386,7 @@ pub fn roughness(city: &City, spec: GridSpec, default_n: f64) -> Raster<f32> {
 /// shelters red. The longer side has `max_px` pixels. Written atomically (temporary file in
 /// the target directory, then rename).
 pub fn preview_png(city: &City, path: &Path, max_px: u32) -> Result<()> {
-    if max_px < 2 || max_px > 16384 {
+    if !(2..=16384).contains(&max_px) {
         return Err(Error::Invalid(format!(
             "preview size must be 2..=16384 px, got {max_px}"
         )));
