@@ -45,7 +45,7 @@ enum Command {
         /// Output folder (replaced as a whole).
         #[arg(long, short)]
         out: PathBuf,
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Side length of the square district in metres.
         #[arg(long, default_value_t = 2000.0)]

@@ -50,7 +50,7 @@ pub struct DemoSection {
 }
 
 fn default_seed() -> u64 {
-    42
+    crate::demo::DemoParams::default().seed
 }
 fn default_size() -> f64 {
     2000.0
@@ -492,7 +492,7 @@ mod tests {
         assert_eq!(
             s.city,
             CitySpec::Demo {
-                seed: 42,
+                seed: 1,
                 size_m: 2000.0,
                 cell_m: 1.0
             }
