@@ -739,20 +739,19 @@ impl Attrs {
                 .filter(|x| x.is_finite());
             match k.as_str() {
                 "measuredHeight" if num.is_some() => a.measured_height = num,
-                "storeysAboveGround" if num.is_some_and(|n| n >= 0.0 && n < 1e4) => {
+                "storeysAboveGround" if num.is_some_and(|n| (0.0..1e4).contains(&n)) => {
                     a.storeys = num.map(|n| n.round() as u32)
                 }
                 "roofType" => {
                     a.roof_type = roof_type(&text);
                     a.rest.insert(k.clone(), text);
                 }
-                "function" | "usage" if !text.is_empty() => {
-                    if a.function.is_none() || a.usage == BuildingUse::Other {
-                        a.usage = building_use(&text);
-                        a.function = Some(text);
-                    } else {
-                        a.rest.insert(k.clone(), text);
-                    }
+                "function" | "usage"
+                    if !text.is_empty()
+                        && (a.function.is_none() || a.usage == BuildingUse::Other) =>
+                {
+                    a.usage = building_use(&text);
+                    a.function = Some(text);
                 }
                 _ => {
                     a.rest.insert(k.clone(), text);
