@@ -55,7 +55,7 @@ pub fn write_results(
     std::fs::create_dir_all(&staging.dir).map_err(io(&staging.dir))?;
     let dir = staging.dir.clone();
     let mut files = Vec::new();
-    let mut timed = |name: &str, summary: &mut RunSummary, f: &mut dyn FnMut() -> Result<(), RunError>| -> Result<(), RunError> {
+    let timed = |name: &str, summary: &mut RunSummary, f: &mut dyn FnMut() -> Result<(), RunError>| -> Result<(), RunError> {
         let t = Instant::now();
         f()?;
         summary.timing_s.push((name.to_string(), t.elapsed().as_secs_f64()));

@@ -65,7 +65,7 @@ impl Default for GltfOptions {
 }
 
 /// Overview of a `.glb` file, for `twin info`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GlbSummary {
     /// `asset.generator`, if present.
     pub generator: Option<String>,
