@@ -22,7 +22,10 @@ pub fn apply(city: &mut City, edits: &[Edit]) -> Result<EditReport, String> {
             Edit::RemoveBuildings(ids) => {
                 for id in ids {
                     let Some(i) = next.iter().position(|b| &b.id == id) else {
-                        return Err(format!("remove_buildings: no building with id `{id}`{}", hint(&next, id)));
+                        return Err(format!(
+                            "remove_buildings: no building with id `{id}`{}",
+                            hint(&next, id)
+                        ));
                     };
                     next.remove(i);
                     report.removed.push(id.clone());
@@ -30,7 +33,10 @@ pub fn apply(city: &mut City, edits: &[Edit]) -> Result<EditReport, String> {
             }
             Edit::AddBuilding(nb) => {
                 if next.iter().any(|b| b.id == nb.id) {
-                    return Err(format!("add_building: a building with id `{}` already exists", nb.id));
+                    return Err(format!(
+                        "add_building: a building with id `{}` already exists",
+                        nb.id
+                    ));
                 }
                 next.push(new_building(city, nb));
                 report.added.push(nb.id.clone());
@@ -82,7 +88,9 @@ fn new_building(city: &City, nb: &NewBuilding) -> Building {
         footprint: vec![nb.footprint.clone()],
         ground_z: Some(ground),
         measured_height_m: Some(nb.height_m),
-        storeys: nb.storeys.or(Some((nb.height_m / 3.0).round().max(1.0) as u32)),
+        storeys: nb
+            .storeys
+            .or(Some((nb.height_m / 3.0).round().max(1.0) as u32)),
         usage: nb.usage,
         roof_type: nb.roof_type,
         ..Default::default()
@@ -101,7 +109,10 @@ mod tests {
     fn city() -> City {
         let mut c = City::new("t", 25832);
         for i in 0..3 {
-            c.buildings.push(Building { id: format!("B{i}"), ..Default::default() });
+            c.buildings.push(Building {
+                id: format!("B{i}"),
+                ..Default::default()
+            });
         }
         c
     }
@@ -121,7 +132,14 @@ mod tests {
     #[test]
     fn remove_then_add() {
         let mut c = city();
-        let r = apply(&mut c, &[Edit::RemoveBuildings(vec!["B1".into()]), Edit::AddBuilding(nb("T"))]).unwrap();
+        let r = apply(
+            &mut c,
+            &[
+                Edit::RemoveBuildings(vec!["B1".into()]),
+                Edit::AddBuilding(nb("T")),
+            ],
+        )
+        .unwrap();
         assert_eq!(r.removed, vec!["B1"]);
         assert_eq!(r.added, vec!["T"]);
         let ids: Vec<&str> = c.buildings.iter().map(|b| b.id.as_str()).collect();
@@ -135,7 +153,11 @@ mod tests {
     #[test]
     fn bad_edits_leave_the_city_unchanged() {
         let mut c = city();
-        let e = apply(&mut c, &[Edit::RemoveBuildings(vec!["B0".into(), "B9".into()])]).unwrap_err();
+        let e = apply(
+            &mut c,
+            &[Edit::RemoveBuildings(vec!["B0".into(), "B9".into()])],
+        )
+        .unwrap_err();
         assert!(e.contains("no building with id `B9`"), "{e}");
         assert_eq!(c.buildings.len(), 3);
         let e = apply(&mut c, &[Edit::AddBuilding(nb("B2"))]).unwrap_err();

@@ -65,19 +65,32 @@ pub struct ScenarioInfo {
 /// Build the city a scenario names.
 pub fn build_city(spec: &CitySpec) -> Result<City, RunError> {
     match spec {
-        CitySpec::Demo { seed, size_m, cell_m } => Ok(twin_core::demo::generate(&twin_core::demo::DemoParams {
+        CitySpec::Demo {
+            seed,
+            size_m,
+            cell_m,
+        } => Ok(twin_core::demo::generate(&twin_core::demo::DemoParams {
             seed: *seed,
             size_m: *size_m,
             cell_m: *cell_m,
         })?),
-        CitySpec::Files { files, dem, epsg, bbox } => {
+        CitySpec::Files {
+            files,
+            dem,
+            epsg,
+            bbox,
+        } => {
             let opts = twin_core::import::ImportOptions {
                 keep_surfaces: true,
                 bbox: *bbox,
                 target_epsg: *epsg,
             };
             let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-            Ok(twin_core::import::load_cities(&paths, dem.as_deref(), &opts)?)
+            Ok(twin_core::import::load_cities(
+                &paths,
+                dem.as_deref(),
+                &opts,
+            )?)
         }
     }
 }

@@ -10,7 +10,10 @@ use twin_core::raster::GridSpec;
 use twin_core::scenario::{Outputs, RasterFormat};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io { path: path.to_path_buf(), source }
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A folder beside `out_dir` to assemble results in; removed on drop unless committed.
@@ -28,7 +31,10 @@ impl Drop for Staging {
 }
 
 fn sibling(out_dir: &Path, tag: &str) -> PathBuf {
-    let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
+    let name = out_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
     out_dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
@@ -44,21 +50,32 @@ pub fn write_results(
     if out_dir.is_file() {
         return Err(RunError::Io {
             path: out_dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is a file, not a results folder"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "exists and is a file, not a results folder",
+            ),
         });
     }
     if let Some(parent) = out_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
-    let mut staging = Staging { dir: sibling(out_dir, "partial"), committed: false };
+    let mut staging = Staging {
+        dir: sibling(out_dir, "partial"),
+        committed: false,
+    };
     let _ = std::fs::remove_dir_all(&staging.dir);
     std::fs::create_dir_all(&staging.dir).map_err(io(&staging.dir))?;
     let dir = staging.dir.clone();
     let mut files = Vec::new();
-    let timed = |name: &str, summary: &mut RunSummary, f: &mut dyn FnMut() -> Result<(), RunError>| -> Result<(), RunError> {
+    let timed = |name: &str,
+                 summary: &mut RunSummary,
+                 f: &mut dyn FnMut() -> Result<(), RunError>|
+     -> Result<(), RunError> {
         let t = Instant::now();
         f()?;
-        summary.timing_s.push((name.to_string(), t.elapsed().as_secs_f64()));
+        summary
+            .timing_s
+            .push((name.to_string(), t.elapsed().as_secs_f64()));
         Ok(())
     };
 
@@ -67,13 +84,22 @@ pub fn write_results(
             RasterFormat::Tif => {
                 progress("writing dem.tif");
                 timed("dem.tif", summary, &mut || {
-                    Ok(twin_core::raster::geotiff::write_geotiff(dem, &dir.join("dem.tif"), &Default::default())?)
+                    Ok(twin_core::raster::geotiff::write_geotiff(
+                        dem,
+                        &dir.join("dem.tif"),
+                        &Default::default(),
+                    )?)
                 })?;
                 files.push("dem.tif".to_string());
             }
             RasterFormat::Asc => {
                 progress("writing dem.asc");
-                timed("dem.asc", summary, &mut || Ok(twin_core::raster::asc::write_asc(dem, &dir.join("dem.asc"))?))?;
+                timed("dem.asc", summary, &mut || {
+                    Ok(twin_core::raster::asc::write_asc(
+                        dem,
+                        &dir.join("dem.asc"),
+                    )?)
+                })?;
                 files.push("dem.asc".to_string());
             }
             RasterFormat::None => {}
@@ -82,25 +108,48 @@ pub fn write_results(
     if outputs.geojson {
         let opts = GeoJsonOptions::default();
         for (layer, name, present) in [
-            (Layer::Buildings, "buildings.geojson", !city.buildings.is_empty()),
+            (
+                Layer::Buildings,
+                "buildings.geojson",
+                !city.buildings.is_empty(),
+            ),
             (Layer::Roads, "roads.geojson", !city.roads.links.is_empty()),
-            (Layer::Barriers, "barriers.geojson", !city.barriers.is_empty()),
+            (
+                Layer::Barriers,
+                "barriers.geojson",
+                !city.barriers.is_empty(),
+            ),
             (Layer::Points, "points.geojson", !city.points.is_empty()),
-            (Layer::LandCover, "landcover.geojson", !city.landcover.is_empty()),
+            (
+                Layer::LandCover,
+                "landcover.geojson",
+                !city.landcover.is_empty(),
+            ),
         ] {
             if present {
                 progress(&format!("writing {name}"));
                 timed(name, summary, &mut || {
-                    Ok(twin_core::export::geojson::write_layer(city, layer, &dir.join(name), &opts)?)
+                    Ok(twin_core::export::geojson::write_layer(
+                        city,
+                        layer,
+                        dir.join(name),
+                        &opts,
+                    )?)
                 })?;
                 files.push(name.to_string());
             }
         }
     }
-    if outputs.glb && (!city.buildings.is_empty() || city.terrain.dem.is_some() || city.terrain.tin.is_some()) {
+    if outputs.glb
+        && (!city.buildings.is_empty() || city.terrain.dem.is_some() || city.terrain.tin.is_some())
+    {
         progress("writing city.glb");
         timed("city.glb", summary, &mut || {
-            Ok(twin_core::export::gltf::write_glb(city, &dir.join("city.glb"), &Default::default())?)
+            Ok(twin_core::export::gltf::write_glb(
+                city,
+                &dir.join("city.glb"),
+                &Default::default(),
+            )?)
         })?;
         files.push("city.glb".to_string());
     }
@@ -128,7 +177,13 @@ pub fn write_results(
     }
     if outputs.preview_png {
         progress("drawing preview.png");
-        timed("preview.png", summary, &mut || Ok(twin_core::derive::preview_png(city, &dir.join("preview.png"), 1600)?))?;
+        timed("preview.png", summary, &mut || {
+            Ok(twin_core::derive::preview_png(
+                city,
+                &dir.join("preview.png"),
+                1600,
+            )?)
+        })?;
         files.push("preview.png".to_string());
     }
     files.push("summary.json".to_string());

@@ -13,7 +13,10 @@ fn twin(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> String {
     let o = twin(args);
-    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
     assert!(o.status.success(), "twin {args:?} failed:\n{out}\n{err}");
     out.into_owned()
 }
@@ -22,17 +25,26 @@ fn ok(args: &[&str]) -> String {
 fn fails_cleanly(args: &[&str], must_mention: &[&str]) -> String {
     let o = twin(args);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(1), "twin {args:?} should fail with 1:\n{err}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "twin {args:?} should fail with 1:\n{err}"
+    );
     assert!(!err.contains("panicked"), "twin {args:?} panicked:\n{err}");
     assert!(err.starts_with("error:"), "{err}");
     for m in must_mention {
-        assert!(err.contains(m), "twin {args:?}: error should mention `{m}`:\n{err}");
+        assert!(
+            err.contains(m),
+            "twin {args:?}: error should mention `{m}`:\n{err}"
+        );
     }
     err
 }
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel)
 }
 
 fn s(p: &Path) -> &str {
@@ -45,19 +57,43 @@ fn demo_writes_standard_files() {
     let out = dir.path().join("demo");
     let stdout = ok(&["demo", "--out", s(&out)]);
     assert!(stdout.contains("buildings"), "{stdout}");
-    for f in ["dem.tif", "buildings.geojson", "roads.geojson", "barriers.geojson", "points.geojson", "landcover.geojson", "city.glb", "preview.png", "summary.json"] {
+    for f in [
+        "dem.tif",
+        "buildings.geojson",
+        "roads.geojson",
+        "barriers.geojson",
+        "points.geojson",
+        "landcover.geojson",
+        "city.glb",
+        "preview.png",
+        "summary.json",
+    ] {
         let p = out.join(f);
-        assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 0, "missing {f}");
+        assert!(
+            p.is_file() && std::fs::metadata(&p).unwrap().len() > 0,
+            "missing {f}"
+        );
     }
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let n = summary["city"]["buildings"]["count"].as_u64().unwrap();
     assert!((1000..=3000).contains(&n), "{n} buildings");
     assert_eq!(summary["city"]["epsg"], 25832);
     // No staging folders left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty());
     // `twin info` reads back what `twin demo` wrote.
-    let info = ok(&["info", "--json", s(&out.join("dem.tif")), s(&out.join("buildings.geojson")), s(&out.join("city.glb"))]);
+    let info = ok(&[
+        "info",
+        "--json",
+        s(&out.join("dem.tif")),
+        s(&out.join("buildings.geojson")),
+        s(&out.join("city.glb")),
+    ]);
     let v: serde_json::Value = serde_json::from_str(&info).unwrap();
     assert_eq!(v[0]["raster"]["epsg"], 25832);
     assert_eq!(v[1]["city"]["buildings"]["count"].as_u64(), Some(n));
@@ -67,10 +103,40 @@ fn demo_writes_standard_files() {
 fn same_seed_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    ok(&["demo", "--out", s(&a), "--seed", "7", "--size-m", "800", "--cell-m", "2"]);
-    ok(&["demo", "--out", s(&b), "--seed", "7", "--size-m", "800", "--cell-m", "2"]);
-    for f in ["dem.tif", "buildings.geojson", "roads.geojson", "city.glb", "preview.png"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    ok(&[
+        "demo",
+        "--out",
+        s(&a),
+        "--seed",
+        "7",
+        "--size-m",
+        "800",
+        "--cell-m",
+        "2",
+    ]);
+    ok(&[
+        "demo",
+        "--out",
+        s(&b),
+        "--seed",
+        "7",
+        "--size-m",
+        "800",
+        "--cell-m",
+        "2",
+    ]);
+    for f in [
+        "dem.tif",
+        "buildings.geojson",
+        "roads.geojson",
+        "city.glb",
+        "preview.png",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
     }
 }
 
@@ -101,14 +167,24 @@ derived_cell_m = 4.0
     )
     .unwrap();
     ok(&["run", s(&sc), "--out", s(&out)]);
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["edits"]["removed"][0], "DEMO_000001");
     assert_eq!(summary["edits"]["added"][0], "TOWER");
     assert!(out.join("dsm.tif").is_file() && out.join("building_mask.tif").is_file());
     let before = std::fs::read(out.join("summary.json")).unwrap();
     // A failing variant (unknown id) must not touch the previous results.
-    std::fs::write(&sc, std::fs::read_to_string(&sc).unwrap().replace("DEMO_000001", "NO_SUCH_ID")).unwrap();
-    fails_cleanly(&["run", s(&sc), "--out", s(&out)], &["edit.toml", "NO_SUCH_ID"]);
+    std::fs::write(
+        &sc,
+        std::fs::read_to_string(&sc)
+            .unwrap()
+            .replace("DEMO_000001", "NO_SUCH_ID"),
+    )
+    .unwrap();
+    fails_cleanly(
+        &["run", s(&sc), "--out", s(&out)],
+        &["edit.toml", "NO_SUCH_ID"],
+    );
     assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
 }
 
@@ -133,7 +209,10 @@ fn info_reads_the_real_data() {
     assert_eq!(v[1]["city"]["buildings"]["count"], 111);
     assert_eq!(v[2]["city"]["epsg"], 25832);
     assert!(v[2]["city"]["roads"]["links"].as_u64().unwrap() > 300);
-    let text = ok(&["info", s(&shared("citygml/hamburg_wilhelmsburg_lod2_subset.xml"))]);
+    let text = ok(&[
+        "info",
+        s(&shared("citygml/hamburg_wilhelmsburg_lod2_subset.xml")),
+    ]);
     assert!(text.contains("EPSG:25832") && text.contains("13"), "{text}");
 }
 
@@ -145,11 +224,22 @@ fn convert_citygml_to_glb_and_geojson() {
     let src = shared("citygml/hamburg_wilhelmsburg_lod2_subset.xml");
     ok(&["convert", s(&src), "--out", s(&glb)]);
     ok(&["convert", s(&src), "--out", s(&gj)]);
-    let v: serde_json::Value = serde_json::from_str(&ok(&["info", "--json", s(&glb), s(&gj)])).unwrap();
-    assert!(v[0]["glb"].to_string().contains("DEHH"), "building ids as node names: {}", v[0]["glb"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["info", "--json", s(&glb), s(&gj)])).unwrap();
+    assert!(
+        v[0]["glb"].to_string().contains("DEHH"),
+        "building ids as node names: {}",
+        v[0]["glb"]
+    );
     assert_eq!(v[1]["city"]["buildings"]["count"], 13);
-    fails_cleanly(&["convert", s(&src), "--out", s(&dir.path().join("x.xyz"))], &["x.xyz"]);
-    fails_cleanly(&["convert", s(&src), "--out", s(&dir.path().join("x.tif"))], &["DEM"]);
+    fails_cleanly(
+        &["convert", s(&src), "--out", s(&dir.path().join("x.xyz"))],
+        &["x.xyz"],
+    );
+    fails_cleanly(
+        &["convert", s(&src), "--out", s(&dir.path().join("x.tif"))],
+        &["DEM"],
+    );
 }
 
 #[test]
@@ -166,12 +256,28 @@ fn bad_input_suite() {
     let p = w("truncated.gml", &full[..full.len() * 6 / 10]);
     fails_cleanly(&["info", s(&p)], &["truncated.gml"]);
     // Invalid JSON.
-    let p = w("broken.city.json", br#"{"type": "CityJSON", "version": "2.0", "CityObjects": {"#);
+    let p = w(
+        "broken.city.json",
+        br#"{"type": "CityJSON", "version": "2.0", "CityObjects": {"#,
+    );
     fails_cleanly(&["info", s(&p)], &["broken.city.json"]);
-    let p = w("broken.geojson", b"{\"type\": \"FeatureCollection\", \"features\": [ {\"type\": ");
+    let p = w(
+        "broken.geojson",
+        b"{\"type\": \"FeatureCollection\", \"features\": [ {\"type\": ",
+    );
     fails_cleanly(&["info", s(&p)], &["broken.geojson"]);
     // NaN and infinite coordinates.
-    let p = w("nan.gml", std::str::from_utf8(&full).unwrap().replacen("<gml:posList srsDimension=\"3\">", "<gml:posList srsDimension=\"3\">NaN ", 1).as_bytes());
+    let p = w(
+        "nan.gml",
+        std::str::from_utf8(&full)
+            .unwrap()
+            .replacen(
+                "<gml:posList srsDimension=\"3\">",
+                "<gml:posList srsDimension=\"3\">NaN ",
+                1,
+            )
+            .as_bytes(),
+    );
     fails_cleanly(&["info", s(&p)], &["nan.gml"]);
     let p = w(
         "inf.geojson",
@@ -179,12 +285,31 @@ fn bad_input_suite() {
     );
     fails_cleanly(&["info", s(&p)], &["inf.geojson"]);
     // An unknown CRS.
-    let p = w("mars.gml", std::str::from_utf8(&full).unwrap().replace("urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH", "urn:adv:crs:MARS_UTM1").as_bytes());
+    let p = w(
+        "mars.gml",
+        std::str::from_utf8(&full)
+            .unwrap()
+            .replace(
+                "urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH",
+                "urn:adv:crs:MARS_UTM1",
+            )
+            .as_bytes(),
+    );
     fails_cleanly(&["info", s(&p)], &["mars.gml", "MARS_UTM1"]);
     let p = w("crs.city.json", br#"{"type":"CityJSON","version":"2.0","transform":{"scale":[1,1,1],"translate":[0,0,0]},"metadata":{"referenceSystem":"https://www.opengis.net/def/crs/EPSG/0/99999"},"CityObjects":{},"vertices":[]}"#);
     fails_cleanly(&["info", s(&p)], &["crs.city.json", "99999"]);
     // Empty files of every kind.
-    for name in ["empty.gml", "empty.city.json", "empty.geojson", "empty.osm", "empty.osm.pbf", "empty.tif", "empty.asc", "empty.glb", "empty.xml"] {
+    for name in [
+        "empty.gml",
+        "empty.city.json",
+        "empty.geojson",
+        "empty.osm",
+        "empty.osm.pbf",
+        "empty.tif",
+        "empty.asc",
+        "empty.glb",
+        "empty.xml",
+    ] {
         let p = w(name, b"");
         fails_cleanly(&["info", s(&p)], &[name]);
     }
@@ -201,14 +326,23 @@ fn bad_input_suite() {
     let p = w("wrongtag.tif", &tif);
     fails_cleanly(&["info", s(&p)], &["wrongtag.tif"]);
     // Garbage bytes with a known extension.
-    let p = w("garbage.osm.pbf", &[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8]);
+    let p = w(
+        "garbage.osm.pbf",
+        &[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8],
+    );
     fails_cleanly(&["info", s(&p)], &["garbage.osm.pbf"]);
     // Missing file; unknown format.
     fails_cleanly(&["info", s(&d.join("nope.gml"))], &["nope.gml"]);
     let p = w("notes.txt", b"hello");
     fails_cleanly(&["info", s(&p)], &["notes.txt", "unrecognised"]);
     // Impossible scenario parameters.
-    let p = w("bad.toml", b"[scenario]\nname = \"x\"\n[city.demo]\ncell_m = -1.0\n");
+    let p = w(
+        "bad.toml",
+        b"[scenario]\nname = \"x\"\n[city.demo]\ncell_m = -1.0\n",
+    );
     fails_cleanly(&["run", s(&p)], &["bad.toml", "city.demo.cell_m"]);
-    fails_cleanly(&["demo", "--out", s(&d.join("o")), "--size-m", "10"], &["size"]);
+    fails_cleanly(
+        &["demo", "--out", s(&d.join("o")), "--size-m", "10"],
+        &["size"],
+    );
 }

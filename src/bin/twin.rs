@@ -65,7 +65,9 @@ enum Command {
 
 fn spinner() -> ProgressBar {
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("static template"));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("static template"),
+    );
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
 }
@@ -74,8 +76,18 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info { files, json } => info(&files, json),
-        Command::Convert { inputs, out, epsg, wgs84 } => convert(&inputs, &out, epsg, wgs84),
-        Command::Demo { out, seed, size_m, cell_m } => demo(&out, seed, size_m, cell_m),
+        Command::Convert {
+            inputs,
+            out,
+            epsg,
+            wgs84,
+        } => convert(&inputs, &out, epsg, wgs84),
+        Command::Demo {
+            out,
+            seed,
+            size_m,
+            cell_m,
+        } => demo(&out, seed, size_m, cell_m),
         Command::Run { scenario, out } => run(&scenario, out),
     };
     if let Err(e) = result {
@@ -101,7 +113,11 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
         c.roads.links,
         c.barriers.len()
     );
-    println!("results in {}: {}", out.display(), summary.outputs.join(", "));
+    println!(
+        "results in {}: {}",
+        out.display(),
+        summary.outputs.join(", ")
+    );
     Ok(())
 }
 
@@ -110,7 +126,11 @@ fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
         name: "demo".into(),
         description: format!("generated demo city, seed {seed}"),
         path: PathBuf::from("(twin demo)"),
-        city: twin_core::scenario::CitySpec::Demo { seed, size_m, cell_m },
+        city: twin_core::scenario::CitySpec::Demo {
+            seed,
+            size_m,
+            cell_m,
+        },
         edits: Vec::new(),
         outputs: twin_core::scenario::Outputs {
             glb: true,
@@ -136,7 +156,11 @@ fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
             .map(|d| format!("{}x{} at {} m", d.width, d.height, d.cell_m))
             .unwrap_or_default()
     );
-    println!("written to {}: {}", out.display(), summary.outputs.join(", "));
+    println!(
+        "written to {}: {}",
+        out.display(),
+        summary.outputs.join(", ")
+    );
     Ok(())
 }
 
@@ -154,7 +178,10 @@ fn load_inputs(inputs: &[PathBuf], epsg: Option<u32>) -> Result<twin_core::City>
             k => bail!("{}: a {} file cannot be converted", p.display(), k.as_str()),
         }
     }
-    let opts = ImportOptions { target_epsg: epsg, ..Default::default() };
+    let opts = ImportOptions {
+        target_epsg: epsg,
+        ..Default::default()
+    };
     let pb = spinner();
     pb.set_message("reading inputs");
     let city = twin_core::import::load_cities(&cities, dem, &opts)?;
@@ -167,19 +194,31 @@ fn convert(inputs: &[PathBuf], out: &Path, epsg: Option<u32>, wgs84: bool) -> Re
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if !matches!(ext.as_str(), "glb" | "geojson" | "json" | "tif" | "tiff" | "asc") {
-        bail!("{}: unknown output format; use .glb, .geojson, .tif or .asc", out.display());
+    if !matches!(
+        ext.as_str(),
+        "glb" | "geojson" | "json" | "tif" | "tiff" | "asc"
+    ) {
+        bail!(
+            "{}: unknown output format; use .glb, .geojson, .tif or .asc",
+            out.display()
+        );
     }
     let city = load_inputs(inputs, epsg)?;
     match ext.as_str() {
         "glb" => twin_core::export::gltf::write_glb(&city, out, &Default::default())?,
         "geojson" | "json" => {
-            let opts = twin_core::export::geojson::GeoJsonOptions { wgs84, ..Default::default() };
+            let opts = twin_core::export::geojson::GeoJsonOptions {
+                wgs84,
+                ..Default::default()
+            };
             twin_core::export::geojson::write_city_geojson(&city, out, &opts)?
         }
         _ => {
             let Some(dem) = &city.terrain.dem else {
-                bail!("the inputs hold no DEM raster to write as {}", out.display());
+                bail!(
+                    "the inputs hold no DEM raster to write as {}",
+                    out.display()
+                );
             };
             if ext == "asc" {
                 twin_core::raster::asc::write_asc(dem, out)?
@@ -216,7 +255,13 @@ fn info_one(path: &Path) -> Result<serde_json::Value> {
         k if k.is_city() => {
             let pb = spinner();
             pb.set_message(format!("reading {}", path.display()));
-            let city = twin_core::import::load_city(path, &ImportOptions { keep_surfaces: true, ..Default::default() })?;
+            let city = twin_core::import::load_city(
+                path,
+                &ImportOptions {
+                    keep_surfaces: true,
+                    ..Default::default()
+                },
+            )?;
             pb.finish_and_clear();
             v["city"] = serde_json::to_value(twin_core::summary::summarize(&city))?;
         }
@@ -250,28 +295,58 @@ fn info_one(path: &Path) -> Result<serde_json::Value> {
 }
 
 fn print_info(path: &Path, v: &serde_json::Value) {
-    println!("{} — {} ({} bytes)", path.display(), v["kind"].as_str().unwrap_or("?"), v["bytes"]);
+    println!(
+        "{} — {} ({} bytes)",
+        path.display(),
+        v["kind"].as_str().unwrap_or("?"),
+        v["bytes"]
+    );
     if let Some(c) = v.get("city") {
-        println!("  CRS: EPSG:{} {} {}", c["epsg"], c["crs_name"].as_str().unwrap_or(""),
-            c["vertical_datum"].as_str().map(|d| format!("+ {d} heights")).unwrap_or_default());
+        println!(
+            "  CRS: EPSG:{} {} {}",
+            c["epsg"],
+            c["crs_name"].as_str().unwrap_or(""),
+            c["vertical_datum"]
+                .as_str()
+                .map(|d| format!("+ {d} heights"))
+                .unwrap_or_default()
+        );
         println!("  extent: {}", c["bbox"]);
         let b = &c["buildings"];
         if b["count"].as_u64().unwrap_or(0) > 0 {
-            println!("  buildings: {} ({} parts, {} LoD2, {} triangles)", b["count"], b["parts"], b["lod2"], b["triangles"]);
+            println!(
+                "  buildings: {} ({} parts, {} LoD2, {} triangles)",
+                b["count"], b["parts"], b["lod2"], b["triangles"]
+            );
             if let Some(h) = b.get("height_m").filter(|h| !h.is_null()) {
-                println!("  height: {:.1} to {:.1} m (mean {:.1} m)", h["min"].as_f64().unwrap_or(0.0), h["max"].as_f64().unwrap_or(0.0), h["mean"].as_f64().unwrap_or(0.0));
+                println!(
+                    "  height: {:.1} to {:.1} m (mean {:.1} m)",
+                    h["min"].as_f64().unwrap_or(0.0),
+                    h["max"].as_f64().unwrap_or(0.0),
+                    h["mean"].as_f64().unwrap_or(0.0)
+                );
             }
             if let Some(g) = b.get("ground_z").filter(|h| !h.is_null()) {
-                println!("  ground: {:.2} to {:.2} m", g["min"].as_f64().unwrap_or(0.0), g["max"].as_f64().unwrap_or(0.0));
+                println!(
+                    "  ground: {:.2} to {:.2} m",
+                    g["min"].as_f64().unwrap_or(0.0),
+                    g["max"].as_f64().unwrap_or(0.0)
+                );
             }
         }
         let r = &c["roads"];
         if r["links"].as_u64().unwrap_or(0) > 0 {
-            println!("  roads: {} ways, {} directed links, {} nodes, {} km", r["ways"], r["links"], r["nodes"], r["length_km"]);
+            println!(
+                "  roads: {} ways, {} directed links, {} nodes, {} km",
+                r["ways"], r["links"], r["nodes"], r["length_km"]
+            );
         }
         let t = &c["terrain"];
         if !t["dem"].is_null() {
-            println!("  DEM: {}x{} cells at {} m", t["dem"]["width"], t["dem"]["height"], t["dem"]["cell_m"]);
+            println!(
+                "  DEM: {}x{} cells at {} m",
+                t["dem"]["width"], t["dem"]["height"], t["dem"]["cell_m"]
+            );
         }
         if t["tin_triangles"].as_u64().unwrap_or(0) > 0 {
             println!("  TIN: {} triangles", t["tin_triangles"]);

@@ -526,40 +526,19 @@ impl Canvas<'_> {
     }
 }
 
-/// Encode an 8-bit RGB PNG into a temporary file beside `path`, then rename it into place.
+/// Encode an 8-bit RGB PNG and write it atomically.
 fn write_png_atomic(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let encode = || -> std::result::Result<(), String> {
-        let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
-        let mut buf = std::io::BufWriter::new(file);
-        let mut enc = png::Encoder::new(&mut buf, w, h);
+    let mut bytes = Vec::new();
+    let encode = |bytes: &mut Vec<u8>| -> std::result::Result<(), png::EncodingError> {
+        let mut enc = png::Encoder::new(bytes, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(|e| e.to_string())?;
-        wr.write_image_data(rgb).map_err(|e| e.to_string())?;
-        wr.finish().map_err(|e| e.to_string())?;
-        let file = buf.into_inner().map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())
+        let mut wr = enc.write_header()?;
+        wr.write_image_data(rgb)?;
+        wr.finish()
     };
-    if let Err(msg) = encode() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, std::io::Error::other(msg)));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    encode(&mut bytes).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    crate::fsio::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

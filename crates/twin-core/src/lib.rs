@@ -10,6 +10,7 @@ pub mod demo;
 pub mod derive;
 pub mod error;
 pub mod export;
+pub mod fsio;
 pub mod geom;
 pub mod import;
 pub mod model;

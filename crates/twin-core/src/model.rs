@@ -110,11 +110,13 @@ impl City {
         self.buildings.extend(other.buildings);
         let base = self.roads.nodes.len() as u32;
         self.roads.nodes.extend(other.roads.nodes);
-        self.roads.links.extend(other.roads.links.into_iter().map(|mut l| {
-            l.from += base;
-            l.to += base;
-            l
-        }));
+        self.roads
+            .links
+            .extend(other.roads.links.into_iter().map(|mut l| {
+                l.from += base;
+                l.to += base;
+                l
+            }));
         if self.terrain.dem.is_none() {
             self.terrain.dem = other.terrain.dem;
         }

@@ -260,7 +260,11 @@ fn field_err(path: &Path, field: &str, message: impl Into<String>) -> Error {
 
 fn check_finite_positive(path: &Path, field: &str, v: f64) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
-        return Err(field_err(path, field, format!("must be a positive number, got {v}")));
+        return Err(field_err(
+            path,
+            field,
+            format!("must be a positive number, got {v}"),
+        ));
     }
     Ok(())
 }
@@ -268,7 +272,13 @@ fn check_finite_positive(path: &Path, field: &str, v: f64) -> Result<()> {
 /// Validate a parsed file into a [`Scenario`].
 pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let resolve = |p: &Path| -> PathBuf { if p.is_absolute() { p.to_path_buf() } else { base.join(p) } };
+    let resolve = |p: &Path| -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
 
     let name = file.scenario.name.trim().to_string();
     if name.is_empty() {
@@ -281,14 +291,20 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
         return Err(field_err(
             path,
             "scenario.name",
-            format!("`{name}` may only contain letters, digits, '-', '_' and '.' (it names the results folder)"),
+            format!(
+                "`{name}` may only contain letters, digits, '-', '_' and '.' (it names the results folder)"
+            ),
         ));
     }
 
     let c = file.city;
     let city = match (c.demo, c.files.is_empty()) {
         (Some(_), false) => {
-            return Err(field_err(path, "city", "give either `[city.demo]` or `files`, not both"));
+            return Err(field_err(
+                path,
+                "city",
+                "give either `[city.demo]` or `files`, not both",
+            ));
         }
         (demo, true) => {
             if c.dem.is_some() || c.bbox.is_some() || c.epsg.is_some() {
@@ -322,15 +338,24 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
             if let Some(d) = &dem
                 && !d.is_file()
             {
-                return Err(field_err(path, "city.dem", format!("file {} does not exist", d.display())));
+                return Err(field_err(
+                    path,
+                    "city.dem",
+                    format!("file {} does not exist", d.display()),
+                ));
             }
             if let Some(code) = c.epsg {
-                crate::crs::Crs::from_epsg(code).map_err(|e| field_err(path, "city.epsg", e.to_string()))?;
+                crate::crs::Crs::from_epsg(code)
+                    .map_err(|e| field_err(path, "city.epsg", e.to_string()))?;
             }
             let bbox = match c.bbox {
                 Some([x0, y0, x1, y1]) => {
                     if !(x0 < x1 && y0 < y1 && [x0, y0, x1, y1].iter().all(|v| v.is_finite())) {
-                        return Err(field_err(path, "city.bbox", "must be [min_x, min_y, max_x, max_y] with min < max"));
+                        return Err(field_err(
+                            path,
+                            "city.bbox",
+                            "must be [min_x, min_y, max_x, max_y] with min < max",
+                        ));
                     }
                     Some(BBox2 {
                         min: [x0, y0],
@@ -351,7 +376,11 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
     let mut edits = Vec::new();
     for (i, r) in file.remove_buildings.iter().enumerate() {
         if r.ids.is_empty() {
-            return Err(field_err(path, &format!("remove_buildings[{i}].ids"), "must list at least one id"));
+            return Err(field_err(
+                path,
+                &format!("remove_buildings[{i}].ids"),
+                "must list at least one id",
+            ));
         }
         edits.push(Edit::RemoveBuildings(r.ids.clone()));
     }
@@ -362,23 +391,43 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
             return Err(field_err(path, &f("id"), "must not be empty"));
         }
         if !seen.insert(a.id.clone()) {
-            return Err(field_err(path, &f("id"), format!("`{}` is added twice", a.id)));
+            return Err(field_err(
+                path,
+                &f("id"),
+                format!("`{}` is added twice", a.id),
+            ));
         }
         check_finite_positive(path, &f("height_m"), a.height_m)?;
         if a.height_m > 1000.0 {
-            return Err(field_err(path, &f("height_m"), format!("{} m is not a plausible building height", a.height_m)));
+            return Err(field_err(
+                path,
+                &f("height_m"),
+                format!("{} m is not a plausible building height", a.height_m),
+            ));
         }
         if let Some(g) = a.ground_z
             && !(g.is_finite() && (-500.0..9000.0).contains(&g))
         {
-            return Err(field_err(path, &f("ground_z"), format!("{g} is not a plausible ground height")));
+            return Err(field_err(
+                path,
+                &f("ground_z"),
+                format!("{g} is not a plausible ground height"),
+            ));
         }
         let footprint = match (&a.footprint, &a.footprint_file) {
             (Some(_), Some(_)) => {
-                return Err(field_err(path, &f("footprint"), "give `footprint` or `footprint_file`, not both"));
+                return Err(field_err(
+                    path,
+                    &f("footprint"),
+                    "give `footprint` or `footprint_file`, not both",
+                ));
             }
             (None, None) => {
-                return Err(field_err(path, &f("footprint"), "missing: give `footprint` or `footprint_file`"));
+                return Err(field_err(
+                    path,
+                    &f("footprint"),
+                    "missing: give `footprint` or `footprint_file`",
+                ));
             }
             (Some(ring), None) => Polygon::new(ring.clone()),
             (None, Some(file)) => read_footprint_file(&resolve(file), path, &f("footprint_file"))?,
@@ -451,16 +500,30 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
 /// First polygon of a GeoJSON file (Feature, FeatureCollection or bare geometry), coordinates
 /// taken as they are (city CRS).
 fn read_footprint_file(file: &Path, scenario: &Path, field: &str) -> Result<Polygon> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| field_err(scenario, field, format!("cannot read {}: {e}", file.display())))?;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        field_err(
+            scenario,
+            field,
+            format!("cannot read {}: {e}", file.display()),
+        )
+    })?;
     let v: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::format(file, format!("line {}", e.line()), e.to_string()))?;
     fn first_polygon(v: &serde_json::Value) -> Option<&serde_json::Value> {
         match v.get("type")?.as_str()? {
-            "FeatureCollection" => v.get("features")?.as_array()?.iter().find_map(first_polygon),
+            "FeatureCollection" => v
+                .get("features")?
+                .as_array()?
+                .iter()
+                .find_map(first_polygon),
             "Feature" => first_polygon(v.get("geometry")?),
             "Polygon" => v.get("coordinates")?.as_array()?.first(),
-            "MultiPolygon" => v.get("coordinates")?.as_array()?.first()?.as_array()?.first(),
+            "MultiPolygon" => v
+                .get("coordinates")?
+                .as_array()?
+                .first()?
+                .as_array()?
+                .first(),
             _ => None,
         }
     }
@@ -472,7 +535,13 @@ fn read_footprint_file(file: &Path, scenario: &Path, field: &str) -> Result<Poly
         let xy = p
             .as_array()
             .and_then(|a| Some([a.first()?.as_f64()?, a.get(1)?.as_f64()?]))
-            .ok_or_else(|| Error::format(file, format!("exterior ring position {i}"), "not a [x, y] pair"))?;
+            .ok_or_else(|| {
+                Error::format(
+                    file,
+                    format!("exterior ring position {i}"),
+                    "not a [x, y] pair",
+                )
+            })?;
         pts.push(xy);
     }
     Ok(Polygon::new(pts))
@@ -522,8 +591,13 @@ ids = ["A", "B"]
         )
         .unwrap();
         assert_eq!(s.edits.len(), 2);
-        assert_eq!(s.edits[0], Edit::RemoveBuildings(vec!["A".into(), "B".into()]));
-        let Edit::AddBuilding(b) = &s.edits[1] else { panic!() };
+        assert_eq!(
+            s.edits[0],
+            Edit::RemoveBuildings(vec!["A".into(), "B".into()])
+        );
+        let Edit::AddBuilding(b) = &s.edits[1] else {
+            panic!()
+        };
         assert_eq!(b.footprint.exterior.len(), 4);
         assert_eq!(b.usage, BuildingUse::Office);
     }
@@ -535,15 +609,30 @@ ids = ["A", "B"]
     #[test]
     fn errors_name_the_file_and_field() {
         let e = err("[scenario]\nname = \"x\"\ncolour = 3\n");
-        assert!(e.contains("/tmp/s.toml") && e.contains("line 3") && e.contains("colour"), "{e}");
-        let e = err("[scenario]\nname = \"x\"\n[[add_building]]\nid = \"a\"\nfootprint = [[0.0,0.0],[1.0,0.0],[1.0,1.0]]\nheight_m = -3.0\n");
-        assert!(e.contains("add_building[0].height_m") && e.contains("positive"), "{e}");
-        let e = err("[scenario]\nname = \"x\"\n[[add_building]]\nid = \"a\"\nfootprint = [[0.0,0.0],[1.0,0.0],[2.0,0.0]]\nheight_m = 3.0\n");
+        assert!(
+            e.contains("/tmp/s.toml") && e.contains("line 3") && e.contains("colour"),
+            "{e}"
+        );
+        let e = err(
+            "[scenario]\nname = \"x\"\n[[add_building]]\nid = \"a\"\nfootprint = [[0.0,0.0],[1.0,0.0],[1.0,1.0]]\nheight_m = -3.0\n",
+        );
+        assert!(
+            e.contains("add_building[0].height_m") && e.contains("positive"),
+            "{e}"
+        );
+        let e = err(
+            "[scenario]\nname = \"x\"\n[[add_building]]\nid = \"a\"\nfootprint = [[0.0,0.0],[1.0,0.0],[2.0,0.0]]\nheight_m = 3.0\n",
+        );
         assert!(e.contains("add_building[0].footprint"), "{e}");
-        let e = err("[scenario]\nname = \"x\"\n[[add_building]]\nid = \"a\"\nfootprint = [[0.0,0.0],[1.0,0.0],[1.0,1.0]]\nheight_m = 3.0\nusage = \"castle\"\n");
+        let e = err(
+            "[scenario]\nname = \"x\"\n[[add_building]]\nid = \"a\"\nfootprint = [[0.0,0.0],[1.0,0.0],[1.0,1.0]]\nheight_m = 3.0\nusage = \"castle\"\n",
+        );
         assert!(e.contains("unknown usage `castle`"), "{e}");
         let e = err("[scenario]\nname = \"x\"\n[city]\nfiles = [\"nope.gml\"]\n");
-        assert!(e.contains("city.files[0]") && e.contains("does not exist"), "{e}");
+        assert!(
+            e.contains("city.files[0]") && e.contains("does not exist"),
+            "{e}"
+        );
         let e = err("[scenario]\nname = \"a b\"\n");
         assert!(e.contains("scenario.name"), "{e}");
         let e = err("[scenario]\nname = \"x\"\n[city.demo]\ncell_m = 0.0\n");
@@ -570,7 +659,9 @@ ids = ["A", "B"]
             &dir.path().join("s.toml"),
         )
         .unwrap();
-        let Edit::AddBuilding(b) = &s.edits[0] else { panic!() };
+        let Edit::AddBuilding(b) = &s.edits[0] else {
+            panic!()
+        };
         assert!((b.footprint.area() - 25.0).abs() < 1e-9);
     }
 }

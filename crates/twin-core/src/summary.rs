@@ -24,7 +24,11 @@ impl Stats {
             min = min.min(v);
             max = max.max(v);
         }
-        (n > 0).then(|| Stats { min, max, mean: sum / n as f64 })
+        (n > 0).then(|| Stats {
+            min,
+            max,
+            mean: sum / n as f64,
+        })
     }
 }
 
@@ -110,7 +114,11 @@ fn round(v: f64, digits: i32) -> f64 {
 }
 
 fn round_stats(s: Option<Stats>) -> Option<Stats> {
-    s.map(|s| Stats { min: round(s.min, 3), max: round(s.max, 3), mean: round(s.mean, 3) })
+    s.map(|s| Stats {
+        min: round(s.min, 3),
+        max: round(s.max, 3),
+        mean: round(s.mean, 3),
+    })
 }
 
 /// Summarise a city.
@@ -120,7 +128,9 @@ pub fn summarize(city: &City) -> CitySummary {
     let mut by_roof = BTreeMap::new();
     for bl in b {
         *by_usage.entry(bl.usage.as_str().to_string()).or_insert(0) += 1;
-        *by_roof.entry(bl.roof_type.as_str().to_string()).or_insert(0) += 1;
+        *by_roof
+            .entry(bl.roof_type.as_str().to_string())
+            .or_insert(0) += 1;
     }
     let buildings = BuildingSummary {
         count: b.len(),
@@ -140,15 +150,29 @@ pub fn summarize(city: &City) -> CitySummary {
             height: d.spec.height,
             cell_m: d.spec.cell_x,
             z: round_stats(d.min_max().map(|(lo, hi)| {
-                let valid: Vec<f64> = d.data.iter().filter(|v| !d.is_missing(**v)).map(|&v| v as f64).collect();
-                Stats { min: lo as f64, max: hi as f64, mean: valid.iter().sum::<f64>() / valid.len().max(1) as f64 }
+                let valid: Vec<f64> = d
+                    .data
+                    .iter()
+                    .filter(|v| !d.is_missing(**v))
+                    .map(|&v| v as f64)
+                    .collect();
+                Stats {
+                    min: lo as f64,
+                    max: hi as f64,
+                    mean: valid.iter().sum::<f64>() / valid.len().max(1) as f64,
+                }
             })),
         }),
         tin_triangles: city.terrain.tin.as_ref().map_or(0, |t| t.triangles.len()),
     };
     let mut by_class: BTreeMap<String, ClassSummary> = BTreeMap::new();
     for l in &city.roads.links {
-        let e = by_class.entry(l.class.as_str().to_string()).or_insert(ClassSummary { links: 0, length_km: 0.0 });
+        let e = by_class
+            .entry(l.class.as_str().to_string())
+            .or_insert(ClassSummary {
+                links: 0,
+                length_km: 0.0,
+            });
         e.links += 1;
         e.length_km += l.length_m / 1000.0;
     }
@@ -170,7 +194,13 @@ pub fn summarize(city: &City) -> CitySummary {
             id: br.id.clone(),
             kind: br.kind,
             crest_z: br.crest_z,
-            length_m: round(br.line.windows(2).map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1])).sum(), 2),
+            length_m: round(
+                br.line
+                    .windows(2)
+                    .map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]))
+                    .sum(),
+                2,
+            ),
         })
         .collect();
     barriers.sort_by(|a, b| a.id.cmp(&b.id));
@@ -178,7 +208,12 @@ pub fn summarize(city: &City) -> CitySummary {
     points.sort_by(|a, b| a.id.cmp(&b.id));
     let mut landcover: BTreeMap<String, ZoneSummary> = BTreeMap::new();
     for z in &city.landcover {
-        let e = landcover.entry(z.kind.as_str().to_string()).or_insert(ZoneSummary { zones: 0, area_m2: 0.0 });
+        let e = landcover
+            .entry(z.kind.as_str().to_string())
+            .or_insert(ZoneSummary {
+                zones: 0,
+                area_m2: 0.0,
+            });
         e.zones += 1;
         e.area_m2 += z.polygon.area();
     }
@@ -189,9 +224,18 @@ pub fn summarize(city: &City) -> CitySummary {
     CitySummary {
         name: city.name.clone(),
         epsg: city.epsg,
-        crs_name: crate::crs::Crs::from_epsg(city.epsg).map(|c| c.name().to_string()).unwrap_or_else(|_| "unknown".into()),
+        crs_name: crate::crs::Crs::from_epsg(city.epsg)
+            .map(|c| c.name().to_string())
+            .unwrap_or_else(|_| "unknown".into()),
         vertical_datum: city.vertical_datum.clone(),
-        bbox: (!bb.is_empty()).then(|| [round(bb.min[0], 3), round(bb.min[1], 3), round(bb.max[0], 3), round(bb.max[1], 3)]),
+        bbox: (!bb.is_empty()).then(|| {
+            [
+                round(bb.min[0], 3),
+                round(bb.min[1], 3),
+                round(bb.max[0], 3),
+                round(bb.max[1], 3),
+            ]
+        }),
         buildings,
         terrain,
         roads,

@@ -9,10 +9,10 @@
 
 use crate::crs::Crs;
 use crate::error::{Error, Result};
+use crate::fsio::write_atomic;
 use crate::geom::{P2, Polygon, ring_area};
 use crate::model::City;
 use serde_json::{Map, Value, json};
-use std::io::Write;
 use std::path::Path;
 
 /// A layer of the city model written as GeoJSON features.
@@ -297,30 +297,4 @@ fn feature_collection(city: &City, layers: &[Layer], opts: &GeoJsonOptions) -> R
     }
     out.push_str("\n]}\n");
     Ok(out)
-}
-
-/// Write `bytes` to a temporary file beside `path`, then rename it over `path`.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
 }

@@ -36,7 +36,6 @@ use crate::geom::P3;
 use crate::model::{Building, City, SurfaceKind, TriMesh};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::path::Path;
 
 /// What to put into the glTF file and where its local origin lies.
@@ -218,28 +217,7 @@ pub fn encode_glb(city: &City, opts: &GltfOptions) -> Result<Vec<u8>> {
 /// temporary file in the same directory, which is then renamed over `path`.
 pub fn write_glb(city: &City, path: &Path, opts: &GltfOptions) -> Result<()> {
     let bytes = encode_glb(city, opts)?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(&bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        // Best effort: the temporary file may not exist when creating it failed.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
+    crate::fsio::write_atomic(path, &bytes)
 }
 
 /// Read the header and chunks of a GLB file and summarise its content. `path_for_errors` only

@@ -77,11 +77,18 @@ pub fn detect(path: &Path) -> Result<FileKind> {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let by_name = if name.ends_with(".osm.pbf") || name.ends_with(".osm") || name.ends_with(".osm.gz") || name.ends_with(".pbf") {
+    let by_name = if name.ends_with(".osm.pbf")
+        || name.ends_with(".osm")
+        || name.ends_with(".osm.gz")
+        || name.ends_with(".pbf")
+    {
         Some(FileKind::Osm)
     } else if name.ends_with(".gml") || name.ends_with(".gml.gz") || name.ends_with(".citygml") {
         Some(FileKind::CityGml)
-    } else if name.ends_with(".city.json") || name.ends_with(".city.jsonl") || name.ends_with(".jsonl") {
+    } else if name.ends_with(".city.json")
+        || name.ends_with(".city.jsonl")
+        || name.ends_with(".jsonl")
+    {
         Some(FileKind::CityJson)
     } else if name.ends_with(".geojson") {
         Some(FileKind::GeoJson)
@@ -121,7 +128,11 @@ pub fn detect(path: &Path) -> Result<FileKind> {
     if text.contains("\"FeatureCollection\"") || text.contains("\"Feature\"") {
         return Ok(FileKind::GeoJson);
     }
-    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") || head.starts_with(b"II+\0") || head.starts_with(b"MM\0+") {
+    if head.starts_with(b"II*\0")
+        || head.starts_with(b"MM\0*")
+        || head.starts_with(b"II+\0")
+        || head.starts_with(b"MM\0+")
+    {
         return Ok(FileKind::GeoTiff);
     }
     if head.starts_with(b"glTF") {
@@ -144,7 +155,10 @@ pub fn load_city(path: &Path, opts: &ImportOptions) -> Result<City> {
         k => Err(Error::format(
             path,
             "file",
-            format!("a {} file holds no city; use it as a DEM or look at it with `twin info`", k.as_str()),
+            format!(
+                "a {} file holds no city; use it as a DEM or look at it with `twin info`",
+                k.as_str()
+            ),
         )),
     }
 }
@@ -186,7 +200,10 @@ pub fn load_cities(paths: &[&Path], dem: Option<&Path>, opts: &ImportOptions) ->
                 return Err(Error::format(
                     d,
                     "GeoKeys",
-                    format!("the DEM is in EPSG:{e} but the city is in EPSG:{}", city.epsg),
+                    format!(
+                        "the DEM is in EPSG:{e} but the city is in EPSG:{}",
+                        city.epsg
+                    ),
                 ));
             }
             Some(e) if city.epsg == 0 => city.epsg = e,

@@ -9,9 +9,9 @@
 //! `ID["EPSG",25832]`) or one of the ESRI WKT definitions this module writes (EPSG 25832,
 //! 25833 and 4326) sets [`GridSpec::epsg`].
 
-use super::geotiff::write_atomic;
 use super::{GridSpec, Raster};
 use crate::error::{Error, Result};
+use crate::fsio::write_atomic;
 use std::fmt::Write as _;
 use std::path::Path;
 

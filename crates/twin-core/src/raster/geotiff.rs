@@ -331,35 +331,7 @@ fn type_size(typ: u16) -> Option<u64> {
 /// rename).
 pub fn write_geotiff<T: Sample>(r: &Raster<T>, path: &Path, opts: &GeoTiffOptions) -> Result<()> {
     let bytes = encode_geotiff(r, opts)?;
-    write_atomic(path, &bytes)
-}
-
-/// Write `bytes` to a temporary file beside `path`, sync it and rename it over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{unique}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let res = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|_| std::fs::rename(&tmp, path));
-    res.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    crate::fsio::write_atomic(path, &bytes)
 }
 
 /// One IFD entry to write: tag, type, count, little-endian value bytes.
