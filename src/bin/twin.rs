@@ -358,26 +358,47 @@ fn print_info(path: &Path, v: &serde_json::Value) {
     if let Some(r) = v.get("raster") {
         println!(
             "  raster: {}x{} cells of {} x {} m, {}",
-            r["width"], r["height"], r["cell_x"], r["cell_y"],
-            r["epsg"].as_u64().map(|e| format!("EPSG:{e}")).unwrap_or_else(|| "no CRS".into())
+            r["width"],
+            r["height"],
+            r["cell_x"],
+            r["cell_y"],
+            r["epsg"]
+                .as_u64()
+                .map(|e| format!("EPSG:{e}"))
+                .unwrap_or_else(|| "no CRS".into())
         );
         println!("  extent: {}", r["bbox"]);
         println!(
             "  values: {} to {}, nodata {}",
-            r["min"], r["max"],
-            if r["nodata"].is_null() { "none".to_string() } else { r["nodata"].to_string() }
+            r["min"],
+            r["max"],
+            if r["nodata"].is_null() {
+                "none".to_string()
+            } else {
+                r["nodata"].to_string()
+            }
         );
     }
     if let Some(g) = v.get("glb") {
         let names = g["node_names"].as_array().map(Vec::len).unwrap_or(0);
         println!(
             "  glTF: {} nodes ({} named), {} meshes, {} triangles, {}",
-            g["nodes"], names, g["meshes"], g["triangles"],
-            g["epsg"].as_u64().map(|e| format!("EPSG:{e}, origin {}", g["origin"])).unwrap_or_else(|| "not georeferenced".into())
+            g["nodes"],
+            names,
+            g["meshes"],
+            g["triangles"],
+            g["epsg"]
+                .as_u64()
+                .map(|e| format!("EPSG:{e}, origin {}", g["origin"]))
+                .unwrap_or_else(|| "not georeferenced".into())
         );
     }
     if let Some(sc) = v.get("scenario") {
-        println!("  scenario `{}`: {}", sc["name"].as_str().unwrap_or(""), sc["description"].as_str().unwrap_or(""));
+        println!(
+            "  scenario `{}`: {}",
+            sc["name"].as_str().unwrap_or(""),
+            sc["description"].as_str().unwrap_or("")
+        );
         println!("  city: {}", sc["city"].as_str().unwrap_or(""));
         println!("  edits: {}", sc["edits"]);
     }

@@ -157,7 +157,7 @@ impl Crs {
                 vertical_datum: Some(v.to_string()),
             });
         }
-        if SUPPORTED.iter().any(|i| i.code == code) {
+        if SUPPORTED.iter().any(|i| i.code == code) || generic_utm_zone(code).is_some() {
             return Ok(Crs {
                 epsg: code,
                 source_epsg: code,
@@ -241,12 +241,15 @@ impl Crs {
     }
 
     /// Human-readable name of the horizontal CRS.
-    pub fn name(&self) -> &'static str {
-        SUPPORTED
-            .iter()
-            .find(|i| i.code == self.epsg)
-            .map(|i| i.name)
-            .unwrap_or("unknown")
+    pub fn name(&self) -> String {
+        if let Some(i) = SUPPORTED.iter().find(|i| i.code == self.epsg) {
+            return i.name.to_string();
+        }
+        match generic_utm_zone(self.epsg) {
+            Some((true, z)) => format!("ETRS89 / UTM zone {z}N"),
+            Some((false, z)) => format!("WGS 84 / UTM zone {z}N"),
+            None => "unknown".to_string(),
+        }
     }
 
     /// Whether coordinates are longitude/latitude degrees.
@@ -261,6 +264,15 @@ impl Crs {
             .map(|i| BBox2 {
                 min: [i.area[0], i.area[1]],
                 max: [i.area[2], i.area[3]],
+            })
+            .or_else(|| {
+                let (etrs, z) = generic_utm_zone(self.epsg)?;
+                let west = f64::from(z) * 6.0 - 186.0;
+                let (south, north) = if etrs { (32.0, 84.0) } else { (0.0, 84.0) };
+                Some(BBox2 {
+                    min: [west, south],
+                    max: [west + 6.0, north],
+                })
             })
             .unwrap_or(BBox2::EMPTY)
     }
@@ -786,11 +798,12 @@ const CH1903P_TOWGS84: [f64; 7] = [674.374, 15.056, 405.346, 0.0, 0.0, 0.0, 0.0]
 
 impl Projection {
     fn new(crs: &Crs) -> Result<Projection> {
-        let info = SUPPORTED
-            .iter()
-            .find(|i| i.code == crs.epsg)
-            .ok_or_else(|| Error::UnknownCrs(format!("EPSG:{}", crs.epsg)))?;
-        let code = info.code;
+        let code = crs.epsg;
+        let aou = crs.area_of_use();
+        if aou.is_empty() {
+            return Err(Error::UnknownCrs(format!("EPSG:{code}")));
+        }
+        let area = [aou.min[0], aou.min[1], aou.max[0], aou.max[1]];
         let utm = |ell, zone: u32| {
             Method::TransverseMercator(TransverseMercator::new(
                 ell,
@@ -840,7 +853,7 @@ impl Projection {
         };
         Ok(Projection {
             epsg: code,
-            area: info.area,
+            area,
             method,
             datum,
         })
@@ -912,6 +925,16 @@ fn finite(p: [f64; 2], epsg: u32) -> Result<[f64; 2]> {
             "non-finite coordinate ({}, {}) in EPSG:{epsg}",
             p[0], p[1]
         )))
+    }
+}
+
+/// UTM zones beyond the table: ETRS89 / UTM 25828–25838 (Europe) and WGS 84 / UTM north
+/// 32601–32660. Returns (is ETRS89, zone).
+fn generic_utm_zone(code: u32) -> Option<(bool, u32)> {
+    match code {
+        25828..=25838 => Some((true, code - 25800)),
+        32601..=32660 => Some((false, code - 32600)),
+        _ => None,
     }
 }
 
@@ -1342,6 +1365,17 @@ mod math_tests {
         assert_eq!(utm_epsg_for(13.4, 52.5), 25833);
         assert_eq!(utm_epsg_for(24.94, 60.17), 25835);
         assert_eq!(utm_epsg_for(-74.0, 40.7), 32618);
+        // Zones beyond the table work end to end (New York in zone 18N).
+        let ny = Crs::from_epsg(32618).unwrap();
+        assert_eq!(ny.name(), "WGS 84 / UTM zone 18N");
+        let [x, y] = ny.from_wgs84(-74.0, 40.7).unwrap();
+        let [lon, lat] = ny.to_wgs84(x, y).unwrap();
+        assert!((lon + 74.0).abs() < 1e-9 && (lat - 40.7).abs() < 1e-9);
+        // pyproj 3.7.2: (584482.3523, 4505935.8694)
+        assert!(
+            (x - 584_482.352_3).abs() < 1e-3 && (y - 4_505_935.869_4).abs() < 1e-3,
+            "{x} {y}"
+        );
         assert_eq!(utm_epsg_for(151.2, -33.9), 32756);
         assert_eq!(utm_epsg_for(180.0, 0.0), 32660);
     }

@@ -225,7 +225,7 @@ pub fn summarize(city: &City) -> CitySummary {
         name: city.name.clone(),
         epsg: city.epsg,
         crs_name: crate::crs::Crs::from_epsg(city.epsg)
-            .map(|c| c.name().to_string())
+            .map(|c| c.name())
             .unwrap_or_else(|_| "unknown".into()),
         vertical_datum: city.vertical_datum.clone(),
         bbox: (!bb.is_empty()).then(|| {

@@ -88,19 +88,7 @@ enum Shape {
     Polygons(Vec<Polygon>),
 }
 
-/// The EPSG code of the UTM zone holding (lon, lat): ETRS89 / UTM (258zz) in Europe
-/// (16° W–40° E, 32°–84° N), else WGS 84 / UTM north (326zz) or south (327zz).
-/// The Norway/Svalbard zone exceptions are not applied.
-pub fn utm_epsg_for(lon: f64, lat: f64) -> u32 {
-    let zone = (((lon + 180.0) / 6.0).floor() as i64 + 1).clamp(1, 60) as u32;
-    if (-16.0..=40.0).contains(&lon) && (32.0..=84.0).contains(&lat) {
-        25800 + zone
-    } else if lat >= 0.0 {
-        32600 + zone
-    } else {
-        32700 + zone
-    }
-}
+pub use crate::crs::utm_epsg_for;
 
 /// Read a GeoJSON FeatureCollection file.
 pub fn read_path(path: impl AsRef<Path>, opts: &ImportOptions) -> Result<City> {
