@@ -189,9 +189,25 @@ derived_cell_m = 4.0
 }
 
 #[test]
-fn readme_demo_scenario_is_valid() {
-    let info = ok(&["info", "--json", "scenarios/demo.toml"]);
-    assert!(info.contains("\"name\": \"demo\""), "{info}");
+fn shipped_scenarios_are_valid_and_the_tower_variant_runs() {
+    let info = ok(&[
+        "info",
+        "--json",
+        "scenarios/demo.toml",
+        "scenarios/tower.toml",
+    ]);
+    assert!(
+        info.contains("\"name\": \"demo\"") && info.contains("\"name\": \"tower\""),
+        "{info}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tower");
+    ok(&["run", "scenarios/tower.toml", "--out", s(&out)]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["edits"]["removed"][0], "DEMO_000082");
+    assert_eq!(summary["edits"]["added"][0], "TOWER_1");
+    assert_eq!(summary["city"]["buildings"]["height_m"]["max"], 75.0);
 }
 
 #[test]
