@@ -56,6 +56,7 @@ enum Command {
     },
     /// Run a scenario file and write a results folder with summary.json.
     Run {
+        /// Scenario file (TOML); see docs/scenarios.md.
         scenario: PathBuf,
         /// Results folder; default `out/<scenario name>`. Replaced only when the run succeeds.
         #[arg(long, short)]
