@@ -126,6 +126,25 @@ fn finite_bbox(polys: &[Polygon]) -> Option<BBox2> {
     (!b.is_empty()).then_some(b)
 }
 
+/// Paint polygons onto `spec` with the cell-centre rule: a cell takes an item's value when its
+/// centre lies inside one of the item's polygons (holes excluded); later items overwrite
+/// earlier ones; other cells keep `fill`. Items with non-finite coordinates are skipped.
+pub fn rasterize_polygons<T: Copy + PartialEq + Send + Sync>(
+    spec: GridSpec,
+    fill: T,
+    nodata: Option<T>,
+    items: &[(&[Polygon], T)],
+) -> Raster<T> {
+    let shapes: Vec<Shape<'_, T>> = items
+        .iter()
+        .filter_map(|&(polys, value)| {
+            finite_bbox(polys).map(|bbox| Shape { polys, bbox, value })
+        })
+        .collect();
+    let data = paint(&spec, fill, &shapes);
+    Raster { spec, nodata, data }
+}
+
 /// Elevation of a building's top used to rank overlapping buildings: `roof_z`, else
 /// `ground_z + height`, else the height above ground, else 0.
 fn top_z(b: &Building) -> f64 {
@@ -574,6 +593,19 @@ mod tests {
         b
     }
 
+    #[test]
+    fn rasterize_polygons_later_items_win() {
+        let spec = grid(10, 10);
+        let a = [Polygon::new(rect(565000.0, 5927015.0, 565006.0, 5927020.0))];
+        let b = [Polygon::new(rect(565004.0, 5927015.0, 565010.0, 5927020.0))];
+        let r = rasterize_polygons(spec, 0u8, None, &[(&a[..], 1), (&b[..], 2)]);
+        assert_eq!(r.row(0), &[1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+        assert!(r.row(9).iter().all(|&v| v == 0));
+        let nan = [Polygon::new(vec![[f64::NAN, 0.0], [1.0, 0.0], [1.0, 1.0]])];
+        let r = rasterize_polygons(spec, 0u8, None, &[(&nan[..], 1)]);
+        assert!(r.data.iter().all(|&v| v == 0));
+    }
+
     fn flat_city(w: usize, h: usize, z: f32) -> City {
         let mut c = City::new("t", 25832);
         c.terrain.dem = Some(Raster::filled(grid(w, h), z, None));
@@ -765,12 +797,12 @@ mod tests {
         c.landcover.push(zone(
             "park",
             LandCover::Park,
-            rect(565000.0, 5927010.0, 565006.0, 5927020.0),
+            rect(565000.0, 5927015.0, 565006.0, 5927020.0),
         ));
         c.landcover.push(zone(
             "road",
             LandCover::Road,
-            rect(565004.0, 5927010.0, 565010.0, 5927020.0),
+            rect(565004.0, 5927015.0, 565010.0, 5927020.0),
         ));
         let mut bad = zone(
             "nan",

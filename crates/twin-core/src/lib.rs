@@ -17,6 +17,7 @@ pub mod model;
 pub mod raster;
 pub mod scenario;
 pub mod summary;
+pub mod timeseries;
 
 pub use error::{Error, Result};
 pub use model::City;
