@@ -797,12 +797,12 @@ mod tests {
         c.landcover.push(zone(
             "park",
             LandCover::Park,
-            rect(565000.0, 5927015.0, 565006.0, 5927020.0),
+            rect(565000.0, 5927010.0, 565006.0, 5927020.0),
         ));
         c.landcover.push(zone(
             "road",
             LandCover::Road,
-            rect(565004.0, 5927015.0, 565010.0, 5927020.0),
+            rect(565004.0, 5927010.0, 565010.0, 5927020.0),
         ));
         let mut bad = zone(
             "nan",
