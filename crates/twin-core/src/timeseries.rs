@@ -181,7 +181,10 @@ impl TimeSeries {
 
     /// Times in `(a, b)` where the series has a point (a solver may want to step onto them).
     pub fn breakpoints_in(&self, a: f64, b: f64) -> impl Iterator<Item = f64> + '_ {
-        self.times_s.iter().copied().filter(move |&t| t > a && t < b)
+        self.times_s
+            .iter()
+            .copied()
+            .filter(move |&t| t > a && t < b)
     }
 }
 
@@ -246,7 +249,10 @@ impl StormTide {
         let d = t - self.peak_s;
         let tide = 0.5 * self.tidal_range_m * (std::f64::consts::TAU * d / self.period_s).cos();
         let surge = if d.abs() < 0.5 * self.surge_duration_s {
-            self.surge_m() * (std::f64::consts::PI * d / self.surge_duration_s).cos().powi(2)
+            self.surge_m()
+                * (std::f64::consts::PI * d / self.surge_duration_s)
+                    .cos()
+                    .powi(2)
         } else {
             0.0
         };
@@ -326,12 +332,8 @@ mod tests {
 
     #[test]
     fn step_and_linear_values() {
-        let s = TimeSeries::new(
-            &[(0.0, 29.0), (3600.0, 0.0)],
-            Interpolation::Step,
-            "rain",
-        )
-        .unwrap();
+        let s =
+            TimeSeries::new(&[(0.0, 29.0), (3600.0, 0.0)], Interpolation::Step, "rain").unwrap();
         assert_eq!(s.value_at(-5.0), 29.0);
         assert_eq!(s.value_at(0.0), 29.0);
         assert_eq!(s.value_at(3599.9), 29.0);
@@ -351,12 +353,8 @@ mod tests {
 
     #[test]
     fn integrals_are_exact_for_any_steps() {
-        let s = TimeSeries::new(
-            &[(0.0, 29.0), (3600.0, 0.0)],
-            Interpolation::Step,
-            "rain",
-        )
-        .unwrap();
+        let s =
+            TimeSeries::new(&[(0.0, 29.0), (3600.0, 0.0)], Interpolation::Step, "rain").unwrap();
         // Irregular steps across the block end sum to exactly the block.
         let mut t = 0.0;
         let mut sum = 0.0;
@@ -408,10 +406,12 @@ mod tests {
         assert!(lo > -2.0 && lo < 2.0, "{lo}");
         assert_eq!(s.value_at(st.peak_s), 8.10);
         assert_eq!(*s.times_s().last().unwrap(), 12.0 * 3600.0);
-        let low = StormTide {
-            peak_z: 1.0,
-            ..st
-        };
-        assert!(low.series("x").unwrap_err().to_string().contains("no surge"));
+        let low = StormTide { peak_z: 1.0, ..st };
+        assert!(
+            low.series("x")
+                .unwrap_err()
+                .to_string()
+                .contains("no surge")
+        );
     }
 }
