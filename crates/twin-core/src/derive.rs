@@ -137,9 +137,7 @@ pub fn rasterize_polygons<T: Copy + PartialEq + Send + Sync>(
 ) -> Raster<T> {
     let shapes: Vec<Shape<'_, T>> = items
         .iter()
-        .filter_map(|&(polys, value)| {
-            finite_bbox(polys).map(|bbox| Shape { polys, bbox, value })
-        })
+        .filter_map(|&(polys, value)| finite_bbox(polys).map(|bbox| Shape { polys, bbox, value }))
         .collect();
     let data = paint(&spec, fill, &shapes);
     Raster { spec, nodata, data }
