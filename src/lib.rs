@@ -62,7 +62,8 @@ pub struct ScenarioInfo {
     pub file: String,
 }
 
-/// Build the city a scenario names.
+/// Build the city a scenario names (an empty city for [`CitySpec::None`]: the flood
+/// section's DEM is then the terrain).
 pub fn build_city(spec: &CitySpec) -> Result<City, RunError> {
     match spec {
         CitySpec::Demo {
@@ -92,6 +93,7 @@ pub fn build_city(spec: &CitySpec) -> Result<City, RunError> {
                 &opts,
             )?)
         }
+        CitySpec::None => Ok(City::new("dem", 0)),
     }
 }
 

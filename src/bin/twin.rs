@@ -140,6 +140,7 @@ fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
             preview_png: true,
             derived_cell_m: None,
         },
+        flood: None,
     };
     let pb = spinner();
     let summary = urban_twin::run_scenario(&scenario, out, &mut |m| pb.set_message(m.to_string()))?;

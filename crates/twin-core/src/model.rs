@@ -659,6 +659,19 @@ pub enum LandCover {
 }
 
 impl LandCover {
+    pub const ALL: [LandCover; 10] = [
+        LandCover::Water,
+        LandCover::Park,
+        LandCover::Forest,
+        LandCover::Grass,
+        LandCover::Residential,
+        LandCover::Commercial,
+        LandCover::Industrial,
+        LandCover::Road,
+        LandCover::Paved,
+        LandCover::Farmland,
+    ];
+
     /// Default Manning roughness n (s/m^(1/3)) per class, after common 2D flood-model tables
     /// (e.g. Chow 1959 and the values used by LISFLOOD-FP/HEC-RAS guidance).
     pub fn default_manning_n(self) -> f64 {
@@ -686,6 +699,10 @@ impl LandCover {
             LandCover::Paved => "paved",
             LandCover::Farmland => "farmland",
         }
+    }
+    /// The class of a snake_case name (`"park"`), as [`LandCover::as_str`] writes it.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -6,9 +6,13 @@
 //! [`TimeSeries::mean`] integrates exactly over an interval, so a solver that takes the mean
 //! over each of its time steps puts exactly the series' volume into the model whatever its
 //! step sizes are (a 29 mm/h block over one hour gives 29 mm, not 29 mm ± one step).
+//!
+//! Series come from points, from a CSV file ([`read_csv`]) or from a synthetic storm tide
+//! ([`StormTide::series`]).
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// How values between two points are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -186,6 +190,151 @@ impl TimeSeries {
             .copied()
             .filter(move |&t| t > a && t < b)
     }
+}
+
+/// Read a series from a CSV file with a header row. The time column is named `time_s` or `t_s`
+/// (seconds from the start of the run); the value column is `column`, or else the one other
+/// column. Values are `v * scale + offset` (e.g. a gauge in cm over gauge zero −5 m NHN:
+/// scale 0.01, offset −5). Cells are separated by commas (no commas inside cells) and may be
+/// quoted with `"`; lines starting with `#` and blank lines are skipped. Times must be strictly
+/// increasing. Errors name the file and the line.
+pub fn read_csv(
+    path: &Path,
+    column: Option<&str>,
+    interpolation: Interpolation,
+    scale: f64,
+    offset: f64,
+) -> Result<TimeSeries> {
+    if !(scale.is_finite() && offset.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "{}: scale {scale} and offset {offset} must be finite numbers",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let at = |n: usize| format!("line {n}");
+    let cells = |line: &str| -> Vec<String> {
+        line.split(',')
+            .map(|c| {
+                let c = c.trim();
+                c.strip_prefix('"')
+                    .and_then(|c| c.strip_suffix('"'))
+                    .unwrap_or(c)
+                    .to_string()
+            })
+            .collect()
+    };
+    let mut rows = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let Some((header_line, header)) = rows.next() else {
+        return Err(Error::format(
+            path,
+            "line 1",
+            "the file is empty; expected a header row naming `time_s` (or `t_s`) and a value column",
+        ));
+    };
+    let header = cells(header);
+    let named =
+        |name: &str| -> Vec<usize> { (0..header.len()).filter(|&i| header[i] == name).collect() };
+    let columns = || header.join(", ");
+    let header_err = |m: String| Error::format(path, at(header_line), m);
+    let time_cols: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i] == "time_s" || header[i] == "t_s")
+        .collect();
+    let tc = match time_cols[..] {
+        [i] => i,
+        [] => {
+            return Err(header_err(format!(
+                "no time column: the header ({}) names neither `time_s` nor `t_s`",
+                columns()
+            )));
+        }
+        _ => {
+            return Err(header_err(format!(
+                "more than one time column in the header ({})",
+                columns()
+            )));
+        }
+    };
+    let vc = match column {
+        Some(name) => match named(name)[..] {
+            [i] if i == tc => {
+                return Err(header_err(format!(
+                    "`{name}` is the time column, not a value column"
+                )));
+            }
+            [i] => i,
+            [] => {
+                return Err(header_err(format!(
+                    "no column `{name}`; the header has {}",
+                    columns()
+                )));
+            }
+            _ => return Err(header_err(format!("column `{name}` appears twice"))),
+        },
+        None => match (0..header.len()).filter(|&i| i != tc).collect::<Vec<_>>()[..] {
+            [i] => i,
+            [] => {
+                return Err(header_err(format!(
+                    "no value column besides `{}`",
+                    header[tc]
+                )));
+            }
+            _ => {
+                return Err(header_err(format!(
+                    "several value columns ({}); name the one to use",
+                    columns()
+                )));
+            }
+        },
+    };
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for (n, line) in rows {
+        let row = cells(line);
+        if row.len() != header.len() {
+            return Err(Error::format(
+                path,
+                at(n),
+                format!("{} cells, but the header has {}", row.len(), header.len()),
+            ));
+        }
+        let number = |i: usize| -> Result<f64> {
+            row[i]
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    Error::format(
+                        path,
+                        at(n),
+                        format!(
+                            "column `{}`: `{}` is not a finite number",
+                            header[i], row[i]
+                        ),
+                    )
+                })
+        };
+        let t = number(tc)?;
+        let v = number(vc)? * scale + offset;
+        if let Some(&(prev, _)) = points.last()
+            && t <= prev
+        {
+            return Err(Error::format(
+                path,
+                at(n),
+                format!("time {t} s is not after the previous row's {prev} s"),
+            ));
+        }
+        points.push((t, v));
+    }
+    if points.is_empty() {
+        return Err(header_err("no data rows after the header".into()));
+    }
+    TimeSeries::new(&points, interpolation, &path.display().to_string())
 }
 
 /// Parameters of a synthetic storm tide at a tidal gauge: a semi-diurnal tide plus a surge
@@ -386,6 +535,76 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("finite"), "{e}");
+    }
+
+    fn csv(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("series.csv");
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn csv_series_are_read() {
+        let (_d, p) =
+            csv("# rain at the airport\n\ntime_s, rain_mm_h\n0,29\n\n# block ends\n3600,0\n");
+        let s = read_csv(&p, None, Interpolation::Step, 1.0, 0.0).unwrap();
+        assert_eq!(s.times_s(), &[0.0, 3600.0]);
+        assert_eq!(s.values(), &[29.0, 0.0]);
+        assert_eq!(s.interpolation(), Interpolation::Step);
+        // A named column, gauge cm over gauge zero -5 m, quoted header, CRLF.
+        let (_d, p) = csv("\"t_s\",\"pegel_cm\",other\r\n0,500,1\r\n60,650,2\r\n");
+        let s = read_csv(&p, Some("pegel_cm"), Interpolation::Linear, 0.01, -5.0).unwrap();
+        assert_eq!(s.times_s(), &[0.0, 60.0]);
+        assert!((s.values()[0] - 0.0).abs() < 1e-12 && (s.values()[1] - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_csv_files_name_the_file_and_line() {
+        let bad = |text: &str, column: Option<&str>| {
+            let (_d, p) = csv(text);
+            let e = read_csv(&p, column, Interpolation::Linear, 1.0, 0.0)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("series.csv"), "{e}");
+            e
+        };
+        let e = bad("", None);
+        assert!(e.contains("line 1") && e.contains("empty"), "{e}");
+        let e = bad("# only a comment\n\n", None);
+        assert!(e.contains("empty"), "{e}");
+        let e = bad("time_s,q\n", None);
+        assert!(e.contains("line 1") && e.contains("no data rows"), "{e}");
+        let e = bad("time_s,a,b\n0,1,2\n", None);
+        assert!(
+            e.contains("line 1") && e.contains("several value columns"),
+            "{e}"
+        );
+        let e = bad("time_s,a\n0,1\n", Some("b"));
+        assert!(
+            e.contains("no column `b`") && e.contains("time_s, a"),
+            "{e}"
+        );
+        let e = bad("time_s,a\n0,1\n", Some("time_s"));
+        assert!(e.contains("is the time column"), "{e}");
+        let e = bad("hours,a\n0,1\n", None);
+        assert!(e.contains("no time column"), "{e}");
+        let e = bad("time_s\n0\n", None);
+        assert!(e.contains("no value column"), "{e}");
+        let e = bad("# c\ntime_s,a\n0,1\n60,abc\n", None);
+        assert!(
+            e.contains("line 4") && e.contains("`abc` is not a finite number"),
+            "{e}"
+        );
+        let e = bad("time_s,a\n0,1\n60,NaN\n", None);
+        assert!(e.contains("line 3") && e.contains("`NaN`"), "{e}");
+        let e = bad("time_s,a\n0,1\n60,2\n30,3\n", None);
+        assert!(e.contains("line 4") && e.contains("not after"), "{e}");
+        let e = bad("time_s,a\n0,1,2\n", None);
+        assert!(e.contains("line 2") && e.contains("3 cells"), "{e}");
+        let missing = Path::new("/nonexistent/rain.csv");
+        let e = read_csv(missing, None, Interpolation::Step, 1.0, 0.0).unwrap_err();
+        assert!(e.to_string().contains("rain.csv"), "{e}");
     }
 
     #[test]

@@ -214,3 +214,39 @@ pub fn load_cities(paths: &[&Path], dem: Option<&Path>, opts: &ImportOptions) ->
     }
     Ok(city)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raster::{GridSpec, Raster};
+
+    #[test]
+    fn a_dem_without_city_files_is_a_city_of_terrain() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dgm.tif");
+        let spec = GridSpec {
+            origin_x: 565000.0,
+            origin_y: 5928000.0,
+            cell_x: 2.0,
+            cell_y: 2.0,
+            width: 4,
+            height: 3,
+            epsg: Some(25832),
+        };
+        let dem = Raster::filled(spec, 1.5f32, None);
+        crate::raster::geotiff::write_geotiff(&dem, &p, &Default::default()).unwrap();
+        let city = load_cities(&[], Some(&p), &ImportOptions::default()).unwrap();
+        assert_eq!(city.epsg, 25832);
+        assert!(city.buildings.is_empty());
+        assert_eq!(city.terrain.dem.as_ref().unwrap().spec, spec);
+        assert_eq!(city.sources, vec![p.display().to_string()]);
+        let other = ImportOptions {
+            target_epsg: Some(25833),
+            ..Default::default()
+        };
+        let e = load_cities(&[], Some(&p), &other).unwrap_err().to_string();
+        assert!(e.contains("EPSG:25832") && e.contains("EPSG:25833"), "{e}");
+        let e = load_cities(&[], None, &ImportOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("no city files and no DEM"), "{e}");
+    }
+}

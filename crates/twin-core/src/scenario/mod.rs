@@ -1,7 +1,7 @@
 //! The scenario file format (TOML, serde, `deny_unknown_fields`) and its validation into core
-//! types. A scenario names the city (the generated demo city or files), the edits that make
-//! a variant (add a building, remove buildings), and the outputs to write. Later issues add
-//! `[flood]`, `[shadow]` and `[traffic]` sections.
+//! types. A scenario names the city (the generated demo city, files, or nothing but a DEM),
+//! the edits that make a variant (add a building, remove buildings), the outputs to write,
+//! and the analyses to run: a flood simulation ([`flood`], `[flood]`).
 //!
 //! ```toml
 //! [scenario]
@@ -21,6 +21,14 @@
 //! ids = ["DEMO_000012"]
 //! ```
 //! Relative paths are resolved against the scenario file's folder.
+
+pub mod flood;
+
+pub use flood::{
+    BarrierSpec, BreachSpec, BuildingMode, EdgeKind, Edges, FloodNumerics, FloodOutputs,
+    FloodSection, FloodSpec, GaugeSpec, Infiltration, InflowSpec, LossSpec, RainSpec, RegionSpec,
+    WaterLevelSpec,
+};
 
 use crate::error::{Error, Result};
 use crate::geom::{BBox2, P2, Polygon};
@@ -72,7 +80,7 @@ impl Default for DemoSection {
     }
 }
 
-/// `[city]`: the generated demo city (`[city.demo]`, the default) or real files.
+/// `[city]`: the generated demo city (`[city.demo]`, the default), real files, or only a DEM.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CitySection {
@@ -81,7 +89,8 @@ pub struct CitySection {
     /// City files to load and merge (CityGML, CityJSON, GeoJSON, OSM).
     #[serde(default)]
     pub files: Vec<PathBuf>,
-    /// A DEM raster (GeoTIFF or `.asc`) to use as terrain.
+    /// A DEM raster (GeoTIFF or `.asc`) to use as terrain; alone (without `files`) it makes a
+    /// city of nothing but terrain.
     pub dem: Option<PathBuf>,
     /// Target CRS (EPSG code) for geographic inputs such as OSM and RFC 7946 GeoJSON.
     pub epsg: Option<u32>,
@@ -165,14 +174,15 @@ impl Default for OutputsSection {
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub scenario: ScenarioMeta,
-    #[serde(default)]
-    pub city: CitySection,
+    /// Absent: the demo city, or no city at all when `[flood]` names a DEM.
+    pub city: Option<CitySection>,
     #[serde(default)]
     pub add_building: Vec<AddBuildingSection>,
     #[serde(default)]
     pub remove_buildings: Vec<RemoveBuildingsSection>,
     #[serde(default)]
     pub outputs: OutputsSection,
+    pub flood: Option<FloodSection>,
 }
 
 /// Where the city comes from, validated.
@@ -189,6 +199,8 @@ pub enum CitySpec {
         epsg: Option<u32>,
         bbox: Option<BBox2>,
     },
+    /// No city: the scenario has no `[city]` table and its `[flood]` section names the DEM.
+    None,
 }
 
 /// A building to add, validated (footprint files are read during validation).
@@ -231,6 +243,8 @@ pub struct Scenario {
     /// Removals first, then additions, each in file order.
     pub edits: Vec<Edit>,
     pub outputs: Outputs,
+    /// The flood simulation to run, if any.
+    pub flood: Option<FloodSpec>,
 }
 
 /// Read and validate a scenario file.
@@ -269,16 +283,18 @@ fn check_finite_positive(path: &Path, field: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
+/// `p` resolved against `base` (the scenario file's folder) unless it is absolute.
+fn resolve_path(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
 /// Validate a parsed file into a [`Scenario`].
 pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let resolve = |p: &Path| -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            base.join(p)
-        }
-    };
 
     let name = file.scenario.name.trim().to_string();
     if name.is_empty() {
@@ -297,80 +313,10 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
         ));
     }
 
-    let c = file.city;
-    let city = match (c.demo, c.files.is_empty()) {
-        (Some(_), false) => {
-            return Err(field_err(
-                path,
-                "city",
-                "give either `[city.demo]` or `files`, not both",
-            ));
-        }
-        (demo, true) => {
-            if c.dem.is_some() || c.bbox.is_some() || c.epsg.is_some() {
-                return Err(field_err(
-                    path,
-                    "city",
-                    "`dem`, `epsg` and `bbox` apply to `files`; the demo city makes its own terrain",
-                ));
-            }
-            let d = demo.unwrap_or_default();
-            check_finite_positive(path, "city.demo.size_m", d.size_m)?;
-            check_finite_positive(path, "city.demo.cell_m", d.cell_m)?;
-            CitySpec::Demo {
-                seed: d.seed,
-                size_m: d.size_m,
-                cell_m: d.cell_m,
-            }
-        }
-        (None, false) => {
-            let files: Vec<PathBuf> = c.files.iter().map(|p| resolve(p)).collect();
-            for (i, f) in files.iter().enumerate() {
-                if !f.is_file() {
-                    return Err(field_err(
-                        path,
-                        &format!("city.files[{i}]"),
-                        format!("file {} does not exist", f.display()),
-                    ));
-                }
-            }
-            let dem = c.dem.as_deref().map(resolve);
-            if let Some(d) = &dem
-                && !d.is_file()
-            {
-                return Err(field_err(
-                    path,
-                    "city.dem",
-                    format!("file {} does not exist", d.display()),
-                ));
-            }
-            if let Some(code) = c.epsg {
-                crate::crs::Crs::from_epsg(code)
-                    .map_err(|e| field_err(path, "city.epsg", e.to_string()))?;
-            }
-            let bbox = match c.bbox {
-                Some([x0, y0, x1, y1]) => {
-                    if !(x0 < x1 && y0 < y1 && [x0, y0, x1, y1].iter().all(|v| v.is_finite())) {
-                        return Err(field_err(
-                            path,
-                            "city.bbox",
-                            "must be [min_x, min_y, max_x, max_y] with min < max",
-                        ));
-                    }
-                    Some(BBox2 {
-                        min: [x0, y0],
-                        max: [x1, y1],
-                    })
-                }
-                None => None,
-            };
-            CitySpec::Files {
-                files,
-                dem,
-                epsg: c.epsg,
-                bbox,
-            }
-        }
+    let flood_dem = file.flood.as_ref().is_some_and(|f| f.dem.is_some());
+    let city = match file.city {
+        None if flood_dem => CitySpec::None,
+        c => city_spec(c.unwrap_or_default(), path, &base)?,
     };
 
     let mut edits = Vec::new();
@@ -430,15 +376,11 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
                 ));
             }
             (Some(ring), None) => Polygon::new(ring.clone()),
-            (None, Some(file)) => read_footprint_file(&resolve(file), path, &f("footprint_file"))?,
+            (None, Some(file)) => {
+                read_footprint_file(&resolve_path(&base, file), path, &f("footprint_file"))?
+            }
         };
-        if footprint.exterior.len() < 3 || !footprint.is_finite() || footprint.area() < 1e-6 {
-            return Err(field_err(
-                path,
-                &f("footprint"),
-                "must be a ring of at least 3 finite points enclosing a non-zero area",
-            ));
-        }
+        let footprint = check_polygon(path, &f("footprint"), footprint)?;
         let usage = match &a.usage {
             None => BuildingUse::Other,
             Some(u) => BuildingUse::parse(u).ok_or_else(|| {
@@ -481,6 +423,10 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
     if let Some(cm) = o.derived_cell_m {
         check_finite_positive(path, "outputs.derived_cell_m", cm)?;
     }
+    let flood = file
+        .flood
+        .map(|f| flood::validate(f, path, &base))
+        .transpose()?;
     Ok(Scenario {
         name,
         description: file.scenario.description,
@@ -494,6 +440,102 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
             preview_png: o.preview_png,
             derived_cell_m: o.derived_cell_m,
         },
+        flood,
+    })
+}
+
+/// The validated `[city]`: the demo city unless `files` or a `dem` are given.
+fn city_spec(c: CitySection, path: &Path, base: &Path) -> Result<CitySpec> {
+    if c.demo.is_some() || (c.files.is_empty() && c.dem.is_none()) {
+        if !c.files.is_empty() {
+            return Err(field_err(
+                path,
+                "city",
+                "give either `[city.demo]` or `files`, not both",
+            ));
+        }
+        if c.dem.is_some() || c.bbox.is_some() || c.epsg.is_some() {
+            return Err(field_err(
+                path,
+                "city",
+                "`dem`, `epsg` and `bbox` apply to `files` or a DEM; the demo city makes its own terrain",
+            ));
+        }
+        let d = c.demo.unwrap_or_default();
+        check_finite_positive(path, "city.demo.size_m", d.size_m)?;
+        check_finite_positive(path, "city.demo.cell_m", d.cell_m)?;
+        return Ok(CitySpec::Demo {
+            seed: d.seed,
+            size_m: d.size_m,
+            cell_m: d.cell_m,
+        });
+    }
+    let files: Vec<PathBuf> = c.files.iter().map(|p| resolve_path(base, p)).collect();
+    for (i, f) in files.iter().enumerate() {
+        if !f.is_file() {
+            return Err(field_err(
+                path,
+                &format!("city.files[{i}]"),
+                format!("file {} does not exist", f.display()),
+            ));
+        }
+    }
+    let dem = c.dem.as_deref().map(|p| resolve_path(base, p));
+    if let Some(d) = &dem
+        && !d.is_file()
+    {
+        return Err(field_err(
+            path,
+            "city.dem",
+            format!("file {} does not exist", d.display()),
+        ));
+    }
+    if let Some(code) = c.epsg {
+        crate::crs::Crs::from_epsg(code)
+            .map_err(|e| field_err(path, "city.epsg", e.to_string()))?;
+    }
+    if files.is_empty() && c.bbox.is_some() {
+        return Err(field_err(
+            path,
+            "city.bbox",
+            "keeps the features of `files` inside the box; a city of only a DEM has none",
+        ));
+    }
+    Ok(CitySpec::Files {
+        files,
+        dem,
+        epsg: c.epsg,
+        bbox: c
+            .bbox
+            .map(|b| check_bbox(path, "city.bbox", b))
+            .transpose()?,
+    })
+}
+
+/// A polygon of at least 3 finite points enclosing a non-zero area.
+fn check_polygon(path: &Path, field: &str, polygon: Polygon) -> Result<Polygon> {
+    if polygon.exterior.len() < 3 || !polygon.is_finite() || polygon.area() < 1e-6 {
+        return Err(field_err(
+            path,
+            field,
+            "must be a ring of at least 3 finite points enclosing a non-zero area",
+        ));
+    }
+    Ok(polygon)
+}
+
+/// `[min_x, min_y, max_x, max_y]` with finite coordinates and min < max.
+fn check_bbox(path: &Path, field: &str, [x0, y0, x1, y1]: [f64; 4]) -> Result<BBox2> {
+    if !(x0 < x1 && y0 < y1 && [x0, y0, x1, y1].iter().all(|v| v.is_finite())) {
+        return Err(field_err(
+            path,
+            field,
+            "must be [min_x, min_y, max_x, max_y] with finite coordinates and min < max",
+        ));
+    }
+    Ok(BBox2 {
+        min: [x0, y0],
+        max: [x1, y1],
     })
 }
 
@@ -643,6 +685,51 @@ ids = ["A", "B"]
         assert!(e.contains("line 4"), "{e}");
         let e = err("not toml at all [");
         assert!(e.contains("/tmp/s.toml"), "{e}");
+    }
+
+    #[test]
+    fn a_dem_alone_is_a_city_of_terrain() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dgm1.tif"), "").unwrap();
+        let scenario = dir.path().join("s.toml");
+        let s = parse(
+            "[scenario]\nname = \"x\"\n[city]\ndem = \"dgm1.tif\"\nepsg = 25832\n",
+            &scenario,
+        )
+        .unwrap();
+        assert_eq!(
+            s.city,
+            CitySpec::Files {
+                files: vec![],
+                dem: Some(dir.path().join("dgm1.tif")),
+                epsg: Some(25832),
+                bbox: None
+            }
+        );
+        let e = parse(
+            "[scenario]\nname = \"x\"\n[city]\ndem = \"dgm1.tif\"\nbbox = [0.0, 0.0, 1.0, 1.0]\n",
+            &scenario,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("city.bbox") && e.contains("only a DEM"), "{e}");
+        let e = parse(
+            "[scenario]\nname = \"x\"\n[city]\ndem = \"nope.tif\"\n",
+            &scenario,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("city.dem") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e = parse(
+            "[scenario]\nname = \"x\"\n[city]\ndem = \"dgm1.tif\"\n[city.demo]\nseed = 2\n",
+            &scenario,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("field `city`") && e.contains("demo city"), "{e}");
     }
 
     #[test]
