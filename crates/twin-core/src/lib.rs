@@ -2,8 +2,9 @@
 //!
 //! The shared foundation of urban-twin: the city model ([`model`]), georeferenced rasters
 //! ([`raster`]), coordinate reference systems ([`crs`]), geometry helpers ([`geom`]),
-//! importers ([`import`]), exporters ([`export`]), derived layers ([`derive`]), the
-//! generated demo city ([`demo`]) and the scenario schema ([`scenario`]).
+//! importers ([`import`]), exporters ([`export`]), derived layers ([`derive`]), result maps
+//! as PNG ([`render`]), the generated demo city ([`demo`]) and the scenario schema
+//! ([`scenario`]).
 
 pub mod crs;
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod geom;
 pub mod import;
 pub mod model;
 pub mod raster;
+pub mod render;
 pub mod scenario;
 pub mod summary;
 pub mod timeseries;
