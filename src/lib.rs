@@ -7,6 +7,7 @@
 //! failed run never leaves half a result or destroys the previous one.
 
 pub mod edits;
+pub mod flood;
 pub mod outputs;
 
 use serde::Serialize;
@@ -29,6 +30,29 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// The flood section cannot be set up or run; `context` names the scenario and field.
+    #[error("{context}: {source}")]
+    Flood {
+        context: String,
+        #[source]
+        source: sim_flood::FloodError,
+    },
+    /// A scenario value that only the city can check (an unknown barrier or zone id).
+    #[error("{scenario}: {message}")]
+    Scenario { scenario: PathBuf, message: String },
+}
+
+/// What a run reports while it works.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// A step begins ("building the city", "writing dem.tif").
+    Stage(&'a str),
+    /// Progress within a long step: `done` of 1, with a status line.
+    Fraction {
+        stage: &'a str,
+        done: f64,
+        status: &'a str,
+    },
 }
 
 /// What a run reports back (and writes as `summary.json`).
@@ -38,6 +62,9 @@ pub struct RunSummary {
     pub scenario: ScenarioInfo,
     pub city: twin_core::summary::CitySummary,
     pub edits: edits::EditReport,
+    /// The flood run, when the scenario has a `[flood]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flood: Option<flood::FloodSummary>,
     /// Files written in the results directory, sorted.
     pub outputs: Vec<String>,
     /// Wall-clock seconds per step (not part of determinism checks).
@@ -102,21 +129,38 @@ pub fn build_city(spec: &CitySpec) -> Result<City, RunError> {
 pub fn run_scenario(
     scenario: &Scenario,
     out_dir: &Path,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<RunSummary, RunError> {
     let mut timing = Vec::new();
     let t = Instant::now();
-    progress("building the city");
+    progress(Progress::Stage("building the city"));
     let mut city = build_city(&scenario.city)?;
     timing.push(("city".to_string(), t.elapsed().as_secs_f64()));
 
     let t = Instant::now();
-    progress("applying edits");
+    progress(Progress::Stage("applying edits"));
     let report = edits::apply(&mut city, &scenario.edits).map_err(|message| RunError::Edit {
         scenario: scenario.path.clone(),
         message,
     })?;
     timing.push(("edits".to_string(), t.elapsed().as_secs_f64()));
+
+    // A DEM-only scenario: the flood DEM is the city's terrain.
+    if let Some(f) = &scenario.flood
+        && let Some(dem) = &f.dem
+        && city.terrain.dem.is_none()
+        && city.terrain.tin.is_none()
+        && city.buildings.is_empty()
+    {
+        let r = twin_core::raster::read_raster(dem)?;
+        if city.epsg == 0 {
+            city.epsg = r.spec.epsg.unwrap_or(0);
+        }
+        city.name = dem
+            .file_stem()
+            .map_or_else(|| "dem".into(), |s| s.to_string_lossy().into_owned());
+        city.terrain.dem = Some(r);
+    }
 
     let mut summary = RunSummary {
         engine: ENGINE,
@@ -127,9 +171,29 @@ pub fn run_scenario(
         },
         city: twin_core::summary::summarize(&city),
         edits: report,
+        flood: None,
         outputs: Vec::new(),
         timing_s: timing,
     };
-    outputs::write_results(&city, &scenario.outputs, out_dir, &mut summary, progress)?;
+    let staging = outputs::Staging::create(out_dir)?;
+    let mut files = Vec::new();
+    if let Some(f) = &scenario.flood {
+        let t = Instant::now();
+        let (fs, written) = flood::run(&city, f, scenario, staging.dir(), progress)?;
+        summary.timing_s.push(("flood".into(), t.elapsed().as_secs_f64()));
+        summary.flood = Some(fs);
+        files.extend(written);
+    }
+    files.extend(outputs::write_city_outputs(
+        &city,
+        &scenario.outputs,
+        staging.dir(),
+        &mut summary,
+        progress,
+    )?);
+    files.push("summary.json".to_string());
+    files.sort();
+    summary.outputs = files;
+    staging.commit(out_dir, &summary)?;
     Ok(summary)
 }

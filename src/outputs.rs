@@ -1,7 +1,8 @@
-//! Writing a results directory: exports of the city and `summary.json`, assembled in a
-//! staging folder and swapped in whole.
+//! Writing a results directory: analyses and exports are assembled in a staging folder
+//! beside the target, `summary.json` last, and the folder is swapped in whole only when
+//! everything succeeded.
 
-use crate::{RunError, RunSummary};
+use crate::{Progress, RunError, RunSummary};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use twin_core::City;
@@ -9,15 +10,16 @@ use twin_core::export::geojson::{GeoJsonOptions, Layer};
 use twin_core::raster::GridSpec;
 use twin_core::scenario::{Outputs, RasterFormat};
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     move |source| RunError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-/// A folder beside `out_dir` to assemble results in; removed on drop unless committed.
-struct Staging {
+/// A folder beside the results folder to assemble results in; removed on drop unless
+/// committed.
+pub struct Staging {
     dir: PathBuf,
     committed: bool,
 }
@@ -38,52 +40,92 @@ fn sibling(out_dir: &Path, tag: &str) -> PathBuf {
     out_dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
-/// Write the city's exports into `out_dir` (created or replaced as a whole) and fill
-/// `summary.outputs`; `summary.json` is written last.
-pub fn write_results(
+impl Staging {
+    /// Create an empty staging folder for `out_dir` (which must not be a file).
+    pub fn create(out_dir: &Path) -> Result<Staging, RunError> {
+        if out_dir.is_file() {
+            return Err(RunError::Io {
+                path: out_dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "exists and is a file, not a results folder",
+                ),
+            });
+        }
+        if let Some(parent) = out_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        let dir = sibling(out_dir, "partial");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(Staging {
+            dir,
+            committed: false,
+        })
+    }
+
+    /// Where results are written until the commit.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Write `summary.json` and swap the staging folder in as `out_dir`: the old results are
+    /// moved aside, the new ones moved in, then the old ones removed.
+    pub fn commit(mut self, out_dir: &Path, summary: &RunSummary) -> Result<(), RunError> {
+        let path = self.dir.join("summary.json");
+        let json = serde_json::to_vec_pretty(summary).map_err(|e| RunError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        std::fs::write(&path, json).map_err(io(&path))?;
+        let old = sibling(out_dir, "old");
+        let had_old = out_dir.exists();
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+            std::fs::rename(out_dir, &old).map_err(io(out_dir))?;
+        }
+        if let Err(e) = std::fs::rename(&self.dir, out_dir) {
+            if had_old {
+                let _ = std::fs::rename(&old, out_dir);
+            }
+            return Err(io(out_dir)(e));
+        }
+        self.committed = true;
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(())
+    }
+}
+
+/// Run `f`, recording its wall time in `summary.timing_s` under `name`.
+pub(crate) fn timed<T>(
+    name: &str,
+    summary: &mut RunSummary,
+    f: impl FnOnce() -> Result<T, RunError>,
+) -> Result<T, RunError> {
+    let t = Instant::now();
+    let v = f()?;
+    summary
+        .timing_s
+        .push((name.to_string(), t.elapsed().as_secs_f64()));
+    Ok(v)
+}
+
+/// Write the city's exports into `dir`; returns the file names written.
+pub fn write_city_outputs(
     city: &City,
     outputs: &Outputs,
-    out_dir: &Path,
+    dir: &Path,
     summary: &mut RunSummary,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(), RunError> {
-    if out_dir.is_file() {
-        return Err(RunError::Io {
-            path: out_dir.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "exists and is a file, not a results folder",
-            ),
-        });
-    }
-    if let Some(parent) = out_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
-    }
-    let mut staging = Staging {
-        dir: sibling(out_dir, "partial"),
-        committed: false,
-    };
-    let _ = std::fs::remove_dir_all(&staging.dir);
-    std::fs::create_dir_all(&staging.dir).map_err(io(&staging.dir))?;
-    let dir = staging.dir.clone();
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<String>, RunError> {
     let mut files = Vec::new();
-    let timed = |name: &str,
-                 summary: &mut RunSummary,
-                 f: &mut dyn FnMut() -> Result<(), RunError>|
-     -> Result<(), RunError> {
-        let t = Instant::now();
-        f()?;
-        summary
-            .timing_s
-            .push((name.to_string(), t.elapsed().as_secs_f64()));
-        Ok(())
-    };
-
     if let Some(dem) = &city.terrain.dem {
         match outputs.dem {
             RasterFormat::Tif => {
-                progress("writing dem.tif");
-                timed("dem.tif", summary, &mut || {
+                progress(Progress::Stage("writing dem.tif"));
+                timed("dem.tif", summary, || {
                     Ok(twin_core::raster::geotiff::write_geotiff(
                         dem,
                         &dir.join("dem.tif"),
@@ -93,8 +135,8 @@ pub fn write_results(
                 files.push("dem.tif".to_string());
             }
             RasterFormat::Asc => {
-                progress("writing dem.asc");
-                timed("dem.asc", summary, &mut || {
+                progress(Progress::Stage("writing dem.asc"));
+                timed("dem.asc", summary, || {
                     Ok(twin_core::raster::asc::write_asc(
                         dem,
                         &dir.join("dem.asc"),
@@ -127,8 +169,8 @@ pub fn write_results(
             ),
         ] {
             if present {
-                progress(&format!("writing {name}"));
-                timed(name, summary, &mut || {
+                progress(Progress::Stage(&format!("writing {name}")));
+                timed(name, summary, || {
                     Ok(twin_core::export::geojson::write_layer(
                         city,
                         layer,
@@ -143,8 +185,8 @@ pub fn write_results(
     if outputs.glb
         && (!city.buildings.is_empty() || city.terrain.dem.is_some() || city.terrain.tin.is_some())
     {
-        progress("writing city.glb");
-        timed("city.glb", summary, &mut || {
+        progress(Progress::Stage("writing city.glb"));
+        timed("city.glb", summary, || {
             Ok(twin_core::export::gltf::write_glb(
                 city,
                 &dir.join("city.glb"),
@@ -153,17 +195,20 @@ pub fn write_results(
         })?;
         files.push("city.glb".to_string());
     }
-    if let Some(cell) = outputs.derived_cell_m {
-        progress("rasterising derived layers");
+    if let Some(cell) = outputs.derived_cell_m
+        && !city.bbox().is_empty()
+    {
+        progress(Progress::Stage("rasterising derived layers"));
         let bbox = city.bbox();
         let spec = GridSpec::covering(&bbox, cell, Some(city.epsg).filter(|&e| e != 0))?;
         let gt = twin_core::raster::geotiff::GeoTiffOptions::default();
-        timed("derived", summary, &mut || {
+        let has_terrain = city.terrain.dem.is_some() || city.terrain.tin.is_some();
+        timed("derived", summary, || {
             let mask = twin_core::derive::building_mask(city, spec);
             twin_core::raster::geotiff::write_geotiff(&mask, &dir.join("building_mask.tif"), &gt)?;
             let rough = twin_core::derive::roughness(city, spec, 0.035);
             twin_core::raster::geotiff::write_geotiff(&rough, &dir.join("roughness.tif"), &gt)?;
-            if city.terrain.dem.is_some() || city.terrain.tin.is_some() {
+            if has_terrain {
                 let dsm = twin_core::derive::height_model(city, spec)?;
                 twin_core::raster::geotiff::write_geotiff(&dsm, &dir.join("dsm.tif"), &gt)?;
             }
@@ -171,13 +216,13 @@ pub fn write_results(
         })?;
         files.push("building_mask.tif".to_string());
         files.push("roughness.tif".to_string());
-        if city.terrain.dem.is_some() || city.terrain.tin.is_some() {
+        if has_terrain {
             files.push("dsm.tif".to_string());
         }
     }
-    if outputs.preview_png {
-        progress("drawing preview.png");
-        timed("preview.png", summary, &mut || {
+    if outputs.preview_png && !city.bbox().is_empty() {
+        progress(Progress::Stage("drawing preview.png"));
+        timed("preview.png", summary, || {
             Ok(twin_core::derive::preview_png(
                 city,
                 &dir.join("preview.png"),
@@ -186,31 +231,5 @@ pub fn write_results(
         })?;
         files.push("preview.png".to_string());
     }
-    files.push("summary.json".to_string());
-    files.sort();
-    summary.outputs = files;
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Io {
-        path: dir.join("summary.json"),
-        source: std::io::Error::other(e),
-    })?;
-    std::fs::write(dir.join("summary.json"), json).map_err(io(&dir.join("summary.json")))?;
-
-    // Swap in: move the old results aside, move the new ones in, then drop the old ones.
-    let old = sibling(out_dir, "old");
-    let had_old = out_dir.exists();
-    if had_old {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(out_dir, &old).map_err(io(out_dir))?;
-    }
-    if let Err(e) = std::fs::rename(&staging.dir, out_dir) {
-        if had_old {
-            let _ = std::fs::rename(&old, out_dir);
-        }
-        return Err(io(out_dir)(e));
-    }
-    staging.committed = true;
-    if had_old {
-        let _ = std::fs::remove_dir_all(&old);
-    }
-    Ok(())
+    Ok(files)
 }

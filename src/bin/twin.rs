@@ -73,6 +73,36 @@ fn spinner() -> ProgressBar {
     pb
 }
 
+/// Show a run's progress: a spinner for stages, a bar for long steps.
+fn show(pb: &ProgressBar, p: urban_twin::Progress<'_>) {
+    match p {
+        urban_twin::Progress::Stage(m) => {
+            if pb.length().is_some() {
+                pb.set_style(
+                    ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+                        .expect("static template"),
+                );
+                pb.unset_length();
+            }
+            pb.set_message(m.to_string());
+        }
+        urban_twin::Progress::Fraction { done, status, .. } => {
+            if pb.length().is_none() {
+                pb.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} [{elapsed}] [{bar:30}] {percent:>3}% eta {eta} {msg}",
+                    )
+                    .expect("static template")
+                    .progress_chars("=> "),
+                );
+                pb.set_length(1000);
+            }
+            pb.set_position((done.clamp(0.0, 1.0) * 1000.0) as u64);
+            pb.set_message(status.to_string());
+        }
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -101,7 +131,7 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
     let scenario = twin_core::scenario::load(path)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     let pb = spinner();
-    let summary = urban_twin::run_scenario(&scenario, &out, &mut |m| pb.set_message(m.to_string()))
+    let summary = urban_twin::run_scenario(&scenario, &out, &mut |p| show(&pb, p))
         .with_context(|| format!("scenario {}", path.display()))?;
     pb.finish_and_clear();
     let c = &summary.city;
@@ -143,7 +173,7 @@ fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
         flood: None,
     };
     let pb = spinner();
-    let summary = urban_twin::run_scenario(&scenario, out, &mut |m| pb.set_message(m.to_string()))?;
+    let summary = urban_twin::run_scenario(&scenario, out, &mut |p| show(&pb, p))?;
     pb.finish_and_clear();
     println!(
         "demo city (seed {seed}): {} buildings, {} road links, {} barriers, DEM {}",

@@ -158,6 +158,7 @@ pub fn region_cells(g: &Grid, region: &Region) -> Vec<usize> {
             v
         }
         Region::Polyline(line) => polyline_cells(g, line),
+        Region::Union(parts) => parts.iter().flat_map(|r| region_cells(g, r)).collect(),
     };
     out.sort_unstable();
     out.dedup();

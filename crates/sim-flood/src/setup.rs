@@ -152,6 +152,8 @@ pub enum Region {
     Polygons(Vec<Polygon>),
     /// Cells the polyline passes through.
     Polyline(Vec<P2>),
+    /// The cells of all these regions.
+    Union(Vec<Region>),
 }
 
 /// Rain over a region: a hyetograph in mm/h.

@@ -175,7 +175,10 @@ pub struct Simulation {
     edges: crate::setup::Edges,
 
     isa: Isa,
+    /// Rain entries' series and, per rain zone (a set of overlapping entries), its members.
     rain: Vec<TimeSeries>,
+    rain_members: Vec<Vec<usize>>,
+    rain_entry_depth: Vec<f64>,
     /// Free cells per rain zone, for the rain volume of a step.
     rain_zone_weight: Vec<f64>,
     rain_zone: Vec<u16>,
@@ -240,6 +243,47 @@ pub struct Simulation {
     gauges: Vec<GaugeState>,
     gauge_rows: Vec<GaugeRow>,
     next_gauge: u64,
+}
+
+/// Zones where several entries overlap: each cell gets the id (1-based, 0 = none) of the set
+/// of entries covering it; returns the member entries of each id.
+fn composite_zones(nc: usize, entries: &[Vec<usize>], what: &str) -> Result<(Vec<u16>, Vec<Vec<usize>>)> {
+    let mut zone = vec![0u16; nc];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut ids: std::collections::BTreeMap<Vec<usize>, u16> = std::collections::BTreeMap::new();
+    let mut step: std::collections::HashMap<u16, u16> = std::collections::HashMap::new();
+    for (k, cells) in entries.iter().enumerate() {
+        step.clear();
+        for &c in cells {
+            let old = zone[c];
+            let new = match step.get(&old) {
+                Some(&n) => n,
+                None => {
+                    let mut set = members[old as usize].clone();
+                    set.push(k);
+                    let n = match ids.get(&set) {
+                        Some(&n) => n,
+                        None => {
+                            if members.len() >= u16::MAX as usize {
+                                return Err(FloodError::input(
+                                    what,
+                                    "too many overlapping zones",
+                                ));
+                            }
+                            let n = members.len() as u16;
+                            members.push(set.clone());
+                            ids.insert(set, n);
+                            n
+                        }
+                    };
+                    step.insert(old, n);
+                    n
+                }
+            };
+            zone[c] = new;
+        }
+    }
+    Ok((zone, members))
 }
 
 fn raster_matches(what: &str, r: &GridSpec, dem: &GridSpec) -> Result<()> {
@@ -464,6 +508,8 @@ impl Simulation {
             edges: s.edges,
             isa: Isa::detect(),
             rain: Vec::new(),
+            rain_members: vec![Vec::new()],
+            rain_entry_depth: Vec::new(),
             rain_zone_weight: vec![0.0],
             rain_zone: Vec::new(),
             rain_depth: vec![0.0],
@@ -582,7 +628,7 @@ impl Simulation {
         }
         let g = self.g;
         let nc = g.cells();
-        self.rain_zone = vec![0u16; nc];
+        let mut entries = Vec::new();
         for (k, r) in s.rain.iter().enumerate() {
             let (lo, _) = r.mm_h.range();
             if lo < 0.0 {
@@ -591,16 +637,19 @@ impl Simulation {
                     format!("negative intensity {lo} mm/h"),
                 ));
             }
-            for c in region_cells(&g, &r.region) {
-                self.rain_zone[c] = (k + 1) as u16;
-            }
+            entries.push(region_cells(&g, &r.region));
             self.rain.push(r.mm_h.clone());
         }
-        self.rain_depth = vec![0.0; self.rain.len() + 1];
+        // Where rain entries overlap their intensities add up.
+        let (zone, members) = composite_zones(nc, &entries, "rain")?;
+        self.rain_zone = zone;
+        self.rain_entry_depth = vec![0.0; self.rain.len()];
+        self.rain_depth = vec![0.0; members.len()];
+        self.rain_members = members;
         // Only free cells take rain directly; the rain on blocked buildings runs off the
         // roof to the free cells around the building (down pipes): one source per building
         // and rain zone, spread evenly over those cells.
-        let mut counts = vec![0.0; self.rain.len() + 1];
+        let mut counts = vec![0.0; self.rain_members.len()];
         for k in 0..nc {
             if self.cls[k] != FREE && self.cls[k] != BUILDING {
                 self.rain_zone[k] = 0;
@@ -653,17 +702,16 @@ impl Simulation {
             if border.is_empty() {
                 continue;
             }
-            let mut per_zone = std::collections::BTreeMap::new();
+            let mut per_entry = std::collections::BTreeMap::new();
             for &c in &comp {
-                let z = self.rain_zone[c];
-                if z != 0 {
-                    *per_zone.entry(z).or_insert(0usize) += 1;
+                for &e in &self.rain_members[self.rain_zone[c] as usize] {
+                    *per_entry.entry(e).or_insert(0usize) += 1;
                 }
             }
             let area = g.area();
-            for (z, n) in per_zone {
+            for (e, n) in per_entry {
                 let m3_s = n as f64 * area * 1e-3 / 3600.0;
-                let series = self.rain[z as usize - 1].map(|v| v * m3_s);
+                let series = self.rain[e].map(|v| v * m3_s);
                 self.pending_sources.push((series, border.clone(), true));
             }
         }
@@ -683,8 +731,9 @@ impl Simulation {
             return Err(FloodError::input("losses", "too many loss zones"));
         }
         let g = self.g;
-        self.loss_zone = vec![0u16; g.cells()];
         let mm_h = 1e-3 / 3600.0;
+        let mut params = Vec::new();
+        let mut entries = Vec::new();
         for (k, l) in s.losses.iter().enumerate() {
             let what = format!("losses[{k}]");
             let bad = |m: String| Err(FloodError::input(what.clone(), m));
@@ -723,16 +772,37 @@ impl Simulation {
                     lp.psi_dtheta = suction_mm * 1e-3 * moisture_deficit;
                 }
             }
+            params.push(lp);
+            entries.push(
+                region_cells(&g, &l.region)
+                    .into_iter()
+                    .filter(|&c| self.cls[c] == FREE)
+                    .collect::<Vec<usize>>(),
+            );
+        }
+        // Where loss entries overlap their capacities add up; one Green-Ampt soil per cell.
+        let (zone, members) = composite_zones(g.cells(), &entries, "losses")?;
+        self.loss_zone = zone;
+        for m in &members[1..] {
+            let ga: Vec<usize> = m.iter().copied().filter(|&e| params[e].ks > 0.0 || params[e].psi_dtheta > 0.0).collect();
+            if ga.len() > 1 {
+                return Err(FloodError::input(
+                    format!("losses[{}] and losses[{}]", ga[0], ga[1]),
+                    "both give Green-Ampt infiltration where their regions overlap",
+                ));
+            }
+            let mut lp = LossParams::default();
+            for &e in m {
+                lp.constant += params[e].constant;
+                lp.sewer += params[e].sewer;
+                lp.ks += params[e].ks;
+                lp.psi_dtheta += params[e].psi_dtheta;
+            }
             self.loss.push(lp);
             self.loss_fixed.push(0.0);
             self.loss_ks.push(0.0);
             self.loss_psi.push(0.0);
             self.loss_sewer.push(0.0);
-            for c in region_cells(&g, &l.region) {
-                if self.cls[c] == FREE {
-                    self.loss_zone[c] = (k + 1) as u16;
-                }
-            }
         }
         // Cumulative infiltration per cell (used by Green-Ampt zones).
         self.ga_f = vec![0.0; g.cells()];
@@ -1044,9 +1114,8 @@ impl Simulation {
                             mask |= 1u64 << (c - 1);
                         }
                         if !self.rain_zone.is_empty() {
-                            let zid = self.rain_zone[cell] as usize;
-                            if zid > 0 {
-                                rain |= 1u64 << ((zid - 1) % 64);
+                            for &e in &self.rain_members[self.rain_zone[cell] as usize] {
+                                rain |= 1u64 << (e % 64);
                             }
                         }
                     }
@@ -1224,6 +1293,26 @@ impl Simulation {
         }
     }
 
+    /// What each cell is: 0 computed (free), 1 prescribed water level, 2 blocked building,
+    /// 3 outside the domain (no elevation).
+    pub fn cell_kinds(&self) -> Raster<u8> {
+        let data = self
+            .cls
+            .iter()
+            .map(|&c| match c {
+                FREE => 0,
+                BUILDING => 2,
+                OUTSIDE => 3,
+                _ => 1,
+            })
+            .collect();
+        Raster {
+            spec: self.g.spec,
+            nodata: None,
+            data,
+        }
+    }
+
     /// Depth of one cell now (m).
     pub fn depth_at(&self, i: usize, j: usize) -> f64 {
         self.h[self.g.cell(i, j)]
@@ -1292,6 +1381,25 @@ impl Simulation {
         Ok(())
     }
 
+    /// Take one stable time step (not beyond the duration, gauge or barrier times);
+    /// returns its length (0 at the end of the run).
+    pub fn step_once(&mut self) -> Result<f64> {
+        let t0 = self.t;
+        if t0 >= self.p.duration_s {
+            return Ok(0.0);
+        }
+        let next_gauge = self.next_gauge as f64 * self.p.gauge_interval_s;
+        let mut target = self.p.duration_s.min(next_gauge);
+        if let Some(&e) = self.barrier_events.iter().find(|&&e| e > self.t) {
+            target = target.min(e);
+        }
+        self.step(target)?;
+        if self.t >= next_gauge {
+            self.record_gauges();
+        }
+        Ok(self.t - t0)
+    }
+
     /// Run to the end of the duration.
     pub fn run(&mut self) -> Result<()> {
         self.advance_to(self.p.duration_s)
@@ -1353,8 +1461,11 @@ impl Simulation {
         let dt = t1 - t0;
 
         // 1. Forcings.
-        for (z, r) in self.rain.iter().enumerate() {
-            self.rain_depth[z + 1] = r.integral(t0, t1) * (1e-3 / 3600.0);
+        for (e, r) in self.rain.iter().enumerate() {
+            self.rain_entry_depth[e] = r.integral(t0, t1) * (1e-3 / 3600.0);
+        }
+        for (z, m) in self.rain_members.iter().enumerate() {
+            self.rain_depth[z] = m.iter().map(|&e| self.rain_entry_depth[e]).sum();
         }
         let area = g.area();
         for (k, src) in self.inflows.iter().enumerate() {
@@ -1474,9 +1585,9 @@ impl Simulation {
         self.tile_forced.iter_mut().for_each(|f| *f = 0);
         // Rain zones raining this step.
         let mut raining = 0u64;
-        for z in 1..self.rain_depth.len() {
-            if self.rain_depth[z] > 0.0 {
-                raining |= 1u64 << ((z - 1) % 64);
+        for (e, &d) in self.rain_entry_depth.iter().enumerate() {
+            if d > 0.0 {
+                raining |= 1u64 << (e % 64);
             }
         }
         // Boundaries above their lowest cell in a tile.
@@ -1945,6 +2056,36 @@ impl Simulation {
         (bnd, edge, clamped)
     }
 
+    /// The mass balance so far (cheap: one pass over the depths).
+    pub fn mass_balance(&self) -> MassBalance {
+        let storage = self.storage();
+        let v = self.vol;
+        let (rain, inflow, bnd_in) = (v.rain.get(), v.inflow.get(), v.bnd_in.get());
+        let (bnd_out, edge_out) = (v.bnd_out.get(), v.edge_out.get());
+        let (infiltration, sewer, clamped) = (v.infiltration.get(), v.sewer.get(), v.clamped.get());
+        let inputs = rain + inflow + bnd_in;
+        let outputs = bnd_out + edge_out + infiltration + sewer;
+        let change = storage - self.initial_storage;
+        let error = change - (inputs - outputs) - clamped;
+        let scale = inputs.max(outputs).max(storage).max(self.initial_storage);
+        MassBalance {
+            t_s: self.t,
+            initial_storage_m3: self.initial_storage,
+            final_storage_m3: storage,
+            storage_change_m3: change,
+            rain_m3: rain,
+            inflow_m3: inflow,
+            boundary_in_m3: bnd_in,
+            boundary_out_m3: bnd_out,
+            edge_out_m3: edge_out,
+            infiltration_m3: infiltration,
+            sewer_m3: sewer,
+            clamped_m3: clamped,
+            error_m3: error,
+            relative_error: if scale > 0.0 { error.abs() / scale } else { 0.0 },
+        }
+    }
+
     /// Results so far: maxima, arrival, duration, hazard, gauges and the mass balance.
     pub fn results(&self) -> FloodResults {
         let g = self.g;
@@ -1992,16 +2133,7 @@ impl Simulation {
             nodata: Some(f32::NAN),
             data,
         };
-        let storage = self.storage();
-        let v = self.vol;
-        let (rain, inflow, bnd_in) = (v.rain.get(), v.inflow.get(), v.bnd_in.get());
-        let (bnd_out, edge_out) = (v.bnd_out.get(), v.edge_out.get());
-        let (infiltration, sewer, clamped) = (v.infiltration.get(), v.sewer.get(), v.clamped.get());
-        let inputs = rain + inflow + bnd_in;
-        let outputs = bnd_out + edge_out + infiltration + sewer;
-        let change = storage - self.initial_storage;
-        let error = change - (inputs - outputs) - clamped;
-        let scale = inputs.max(outputs).max(storage).max(self.initial_storage);
+        let mass = self.mass_balance();
         FloodResults {
             spec,
             max_depth: r(max_depth),
@@ -2016,26 +2148,7 @@ impl Simulation {
                 data: class,
             },
             gauges: self.gauge_rows.clone(),
-            mass: MassBalance {
-                t_s: self.t,
-                initial_storage_m3: self.initial_storage,
-                final_storage_m3: storage,
-                storage_change_m3: change,
-                rain_m3: rain,
-                inflow_m3: inflow,
-                boundary_in_m3: bnd_in,
-                boundary_out_m3: bnd_out,
-                edge_out_m3: edge_out,
-                infiltration_m3: infiltration,
-                sewer_m3: sewer,
-                clamped_m3: clamped,
-                error_m3: error,
-                relative_error: if scale > 0.0 {
-                    error.abs() / scale
-                } else {
-                    0.0
-                },
-            },
+            mass,
             stats: self.stats.clone(),
             level_ids: self.level_ids.clone(),
         }

@@ -475,6 +475,72 @@ impl StormTide {
     }
 }
 
+/// The RFC 3339 time `seconds` after `start` (an RFC 3339 time such as
+/// `2026-12-01T00:00:00+01:00`), in the same UTC offset, to the whole second; `None` when
+/// `start` cannot be read.
+pub fn rfc3339_add(start: &str, seconds: f64) -> Option<String> {
+    let b = start.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { start.get(r)?.parse().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Skip a fraction of a second, then read the offset.
+    let mut k = 19;
+    if b.get(k) == Some(&b'.') {
+        k += 1;
+        while b.get(k).is_some_and(u8::is_ascii_digit) {
+            k += 1;
+        }
+    }
+    let rest = start.get(k..)?;
+    let offset_min = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) => {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60 + rest.get(4..6)?.parse::<i64>().ok()?)
+        }
+        _ => return None,
+    };
+    // Days from civil (Howard Hinnant's algorithm), in local time of the offset.
+    let days_from_civil = |y: i64, m: i64, d: i64| -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let total = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se + seconds.round() as i64;
+    let (days, sod) = (total.div_euclid(86_400), total.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let dd = doy - (153 * mp + 2) / 5 + 1;
+    let mm = if mp < 10 { mp + 3 } else { mp - 9 };
+    let yy = yoe + era * 400 + i64::from(mm <= 2);
+    let off = if offset_min == 0 && rest.eq_ignore_ascii_case("z") {
+        "Z".to_string()
+    } else {
+        let a = offset_min.abs();
+        format!("{}{:02}:{:02}", if offset_min < 0 { '-' } else { '+' }, a / 60, a % 60)
+    };
+    Some(format!(
+        "{yy:04}-{mm:02}-{dd:02}T{:02}:{:02}:{:02}{off}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,6 +671,19 @@ mod tests {
         let missing = Path::new("/nonexistent/rain.csv");
         let e = read_csv(missing, None, Interpolation::Step, 1.0, 0.0).unwrap_err();
         assert!(e.to_string().contains("rain.csv"), "{e}");
+    }
+
+    #[test]
+    fn rfc3339_arithmetic() {
+        let t0 = "2026-12-01T00:00:00+01:00";
+        assert_eq!(rfc3339_add(t0, 0.0).unwrap(), t0);
+        assert_eq!(rfc3339_add(t0, 3600.5).unwrap(), "2026-12-01T01:00:01+01:00");
+        assert_eq!(rfc3339_add(t0, 31.0 * 86400.0).unwrap(), "2027-01-01T00:00:00+01:00");
+        assert_eq!(rfc3339_add("2024-02-28T23:30:00Z", 1800.0).unwrap(), "2024-02-29T00:00:00Z");
+        assert_eq!(rfc3339_add("2023-02-28T23:30:00.25Z", 1800.0).unwrap(), "2023-03-01T00:00:00Z");
+        assert_eq!(rfc3339_add("2026-03-29T01:00:00-02:30", -7200.0).unwrap(), "2026-03-28T23:00:00-02:30");
+        assert!(rfc3339_add("yesterday", 0.0).is_none());
+        assert!(rfc3339_add("2026-13-01T00:00:00Z", 0.0).is_none());
     }
 
     #[test]
