@@ -10,15 +10,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 use twin_core::City;
-use twin_core::geom::Polygon;
+use twin_core::geom::{P2, Polygon};
 use twin_core::import::geojson::{FeatureGeometry, read_features, read_polygon_values};
 use twin_core::model::PointKind;
 use twin_core::raster::geotiff::{GeoTiffOptions, write_geotiff};
 use twin_core::raster::{GridSpec, Raster, Resampling, read_raster};
 use twin_core::render::{Classes, ColorRamp, Map, Palette};
-use twin_core::scenario::{
-    BuildingMode, EdgeKind, FloodSpec, Infiltration, RegionSpec, Scenario,
-};
+use twin_core::scenario::{BuildingMode, EdgeKind, FloodSpec, Infiltration, RegionSpec, Scenario};
 use twin_core::timeseries::rfc3339_add;
 
 /// What `summary.json` says about the flood run.
@@ -95,7 +93,12 @@ fn flood_err(sc: &Scenario) -> impl Fn(sf::FloodError) -> RunError + '_ {
 
 /// The terrain on the computational grid: the section's DEM or the city's terrain, cropped
 /// to `bbox` and brought to `cell_m` (averaged when coarser, bilinear when finer).
-fn flood_dem(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> Result<Raster<f32>, RunError> {
+fn flood_dem(
+    city: &City,
+    f: &FloodSpec,
+    sc: &Scenario,
+    notes: &mut Vec<String>,
+) -> Result<Raster<f32>, RunError> {
     let mut dem = match &f.dem {
         Some(p) => {
             let r = read_raster(p)?;
@@ -139,9 +142,9 @@ fn flood_dem(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>)
         dem.spec.epsg = Some(city.epsg);
     }
     if let Some(b) = f.bbox {
-        dem = dem.crop_bbox(&b).map_err(|e| {
-            scenario_err(sc, format!("flood.bbox: {e}"))
-        })?;
+        dem = dem
+            .crop_bbox(&b)
+            .map_err(|e| scenario_err(sc, format!("flood.bbox: {e}")))?;
     }
     if let Some(cell) = f.cell_m {
         let (cx, cy) = (dem.spec.cell_x, dem.spec.cell_y);
@@ -152,13 +155,91 @@ fn flood_dem(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>)
             } else {
                 Resampling::Bilinear
             };
-            dem = dem.resample(target, method)?;
+            let fine = dem;
+            dem = fine.resample(target, method)?;
             notes.push(format!(
                 "terrain resampled from {cx} m to {cell} m cells ({method:?})"
             ));
+            if method == Resampling::Average && f.use_city_barriers && !city.barriers.is_empty() {
+                let lines: Vec<&[P2]> = city
+                    .barriers
+                    .iter()
+                    .map(|b| b.line.as_slice())
+                    .chain(f.barriers.iter().map(|b| b.line.as_slice()))
+                    .collect();
+                let n = average_by_side(&fine, &mut dem, &lines);
+                notes.push(format!(
+                    "{n} cells along barrier lines averaged over their own side of the line only"
+                ));
+            }
         }
     }
     Ok(dem)
+}
+
+/// Coarse cells close to a barrier line take the mean of the fine cells on their own side
+/// of the line only, so that a quay wall or dike foot a few fine cells off the line does not
+/// smear channel depths onto the land side (or land onto the water side). Returns how many
+/// cells changed.
+fn average_by_side(fine: &Raster<f32>, coarse: &mut Raster<f32>, lines: &[&[P2]]) -> usize {
+    let cs = coarse.spec;
+    let reach = cs.cell_x.max(cs.cell_y);
+    let mut changed = 0;
+    let mut done = std::collections::HashSet::new();
+    for line in lines {
+        for w in line.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let (ux, uy) = (b[0] - a[0], b[1] - a[1]);
+            let len2 = ux * ux + uy * uy;
+            if !(len2 > 0.0 && len2.is_finite()) {
+                continue;
+            }
+            let (c0, r0) = cs.world_to_grid(a[0].min(b[0]) - reach, a[1].max(b[1]) + reach);
+            let (c1, r1) = cs.world_to_grid(a[0].max(b[0]) + reach, a[1].min(b[1]) - reach);
+            let clampc = |v: f64| v.floor().clamp(0.0, cs.width as f64 - 1.0) as usize;
+            let clampr = |v: f64| v.floor().clamp(0.0, cs.height as f64 - 1.0) as usize;
+            for j in clampr(r0)..=clampr(r1) {
+                for i in clampc(c0)..=clampc(c1) {
+                    let p = cs.cell_center(i, j);
+                    let t = (((p[0] - a[0]) * ux + (p[1] - a[1]) * uy) / len2).clamp(0.0, 1.0);
+                    let (qx, qy) = (a[0] + t * ux, a[1] + t * uy);
+                    if (p[0] - qx).hypot(p[1] - qy) > reach || !done.insert((i, j)) {
+                        continue;
+                    }
+                    let side = (ux * (p[1] - a[1]) - uy * (p[0] - a[0])).signum();
+                    // Fine cells inside this coarse cell, on the same side.
+                    let x0 = cs.origin_x + i as f64 * cs.cell_x;
+                    let y0 = cs.origin_y - j as f64 * cs.cell_y;
+                    let (fc0, fr0) = fine.spec.world_to_grid(x0, y0);
+                    let (fc1, fr1) = fine.spec.world_to_grid(x0 + cs.cell_x, y0 - cs.cell_y);
+                    let (mut sum, mut n) = (0.0f64, 0usize);
+                    let ci = |v: f64, m: usize| (v.round().max(0.0) as usize).min(m);
+                    for fj in ci(fr0, fine.spec.height)..ci(fr1, fine.spec.height) {
+                        for fi in ci(fc0, fine.spec.width)..ci(fc1, fine.spec.width) {
+                            let v = fine.get(fi, fj);
+                            if fine.is_missing(v) {
+                                continue;
+                            }
+                            let q = fine.spec.cell_center(fi, fj);
+                            let s = (ux * (q[1] - a[1]) - uy * (q[0] - a[0])).signum();
+                            if s == side {
+                                sum += v as f64;
+                                n += 1;
+                            }
+                        }
+                    }
+                    if n > 0 {
+                        let v = (sum / n as f64) as f32;
+                        if v != coarse.get(i, j) {
+                            coarse.set(i, j, v);
+                            changed += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    changed
 }
 
 /// Manning n on the grid: the default, the city's land cover, then the zone files in order.
@@ -187,7 +268,11 @@ fn paint(r: &mut Raster<f32>, items: &[(Vec<Polygon>, f64)]) {
 }
 
 /// Building height above ground per cell (0: none).
-fn buildings(city: &City, f: &FloodSpec, dem: &Raster<f32>) -> Result<Option<Raster<f32>>, RunError> {
+fn buildings(
+    city: &City,
+    f: &FloodSpec,
+    dem: &Raster<f32>,
+) -> Result<Option<Raster<f32>>, RunError> {
     if f.buildings == BuildingMode::Ignore {
         return Ok(None);
     }
@@ -243,7 +328,13 @@ fn buildings(city: &City, f: &FloodSpec, dem: &Raster<f32>) -> Result<Option<Ras
 }
 
 /// A scenario region as solver cells' region.
-fn region(city: &City, r: &RegionSpec, epsg: Option<u32>, field: &str, sc: &Scenario) -> Result<sf::Region, RunError> {
+fn region(
+    city: &City,
+    r: &RegionSpec,
+    epsg: Option<u32>,
+    field: &str,
+    sc: &Scenario,
+) -> Result<sf::Region, RunError> {
     Ok(match r {
         RegionSpec::All => sf::Region::All,
         RegionSpec::Point(p) => sf::Region::Point(*p),
@@ -278,8 +369,12 @@ fn region(city: &City, r: &RegionSpec, epsg: Option<u32>, field: &str, sc: &Scen
                 match city.landcover.iter().find(|z| &z.id == id) {
                     Some(z) => polys.push(z.polygon.clone()),
                     None => {
-                        let some: Vec<&str> =
-                            city.landcover.iter().take(8).map(|z| z.id.as_str()).collect();
+                        let some: Vec<&str> = city
+                            .landcover
+                            .iter()
+                            .take(8)
+                            .map(|z| z.id.as_str())
+                            .collect();
                         return Err(scenario_err(
                             sc,
                             format!(
@@ -316,8 +411,14 @@ fn region(city: &City, r: &RegionSpec, epsg: Option<u32>, field: &str, sc: &Scen
     })
 }
 
-/// The solver setup from the city and the section.
-fn setup(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> Result<sf::FloodSetup, RunError> {
+/// The solver setup from the city and the section (the flood model a run builds, for
+/// tools that drive the solver themselves).
+pub fn setup_for(
+    city: &City,
+    f: &FloodSpec,
+    sc: &Scenario,
+    notes: &mut Vec<String>,
+) -> Result<sf::FloodSetup, RunError> {
     let dem = flood_dem(city, f, sc, notes)?;
     let spec = dem.spec;
     let epsg = spec.epsg;
@@ -342,15 +443,29 @@ fn setup(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> 
                 "grid",
                 format!(
                     "the initial depth is {} x {} cells of {} m at ({}, {}), the flood grid {} x {} of {} m at ({}, {})",
-                    r.spec.width, r.spec.height, r.spec.cell_x, r.spec.origin_x, r.spec.origin_y,
-                    spec.width, spec.height, spec.cell_x, spec.origin_x, spec.origin_y
+                    r.spec.width,
+                    r.spec.height,
+                    r.spec.cell_x,
+                    r.spec.origin_x,
+                    r.spec.origin_y,
+                    spec.width,
+                    spec.height,
+                    spec.cell_x,
+                    spec.origin_x,
+                    spec.origin_y
                 ),
             )));
         }
         s.initial_depth = Some(
             r.data
                 .iter()
-                .map(|&v| if v.is_finite() && !r.is_nodata(v) && v > 0.0 { v as f64 } else { 0.0 })
+                .map(|&v| {
+                    if v.is_finite() && !r.is_nodata(v) && v > 0.0 {
+                        v as f64
+                    } else {
+                        0.0
+                    }
+                })
                 .collect(),
         );
     }
@@ -369,7 +484,10 @@ fn setup(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> 
         if s.barriers.iter().any(|x| x.id == b.id) {
             return Err(scenario_err(
                 sc,
-                format!("flood.barrier: the id `{}` is also a barrier of the city", b.id),
+                format!(
+                    "flood.barrier: the id `{}` is also a barrier of the city",
+                    b.id
+                ),
             ));
         }
         s.barriers.push(sf::Barrier {
@@ -387,7 +505,11 @@ fn setup(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> 
                 format!(
                     "flood.breach[{k}].barrier: no barrier `{}` (barriers: {})",
                     br.barrier,
-                    if ids.is_empty() { "none".into() } else { ids.join(", ") }
+                    if ids.is_empty() {
+                        "none".into()
+                    } else {
+                        ids.join(", ")
+                    }
                 ),
             ));
         }
@@ -418,8 +540,15 @@ fn setup(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> 
     for (k, r) in f.water_levels.iter().enumerate() {
         s.water_levels.push(sf::WaterLevel {
             id: r.id.clone(),
-            region: region(city, &r.region, epsg, &format!("flood.water_level[{k}]"), sc)?,
+            region: region(
+                city,
+                &r.region,
+                epsg,
+                &format!("flood.water_level[{k}]"),
+                sc,
+            )?,
             z_m: r.z_m.clone(),
+            extend_to_barriers: r.extend_to_barriers,
         });
     }
     for (k, l) in f.losses.iter().enumerate() {
@@ -464,8 +593,13 @@ fn setup(city: &City, f: &FloodSpec, sc: &Scenario, notes: &mut Vec<String>) -> 
             if s.gauges.iter().any(|g| g.id == p.id) {
                 continue;
             }
-            let inside = p.x >= bbox.min[0] && p.x < bbox.max[0] && p.y > bbox.min[1] && p.y <= bbox.max[1];
-            if inside && spec.cell_at(p.x, p.y).is_some_and(|(i, j)| dem.get(i, j).is_finite()) {
+            let inside =
+                p.x >= bbox.min[0] && p.x < bbox.max[0] && p.y > bbox.min[1] && p.y <= bbox.max[1];
+            if inside
+                && spec
+                    .cell_at(p.x, p.y)
+                    .is_some_and(|(i, j)| dem.get(i, j).is_finite())
+            {
                 s.gauges.push(sf::Gauge {
                     id: p.id.clone(),
                     at: [p.x, p.y],
@@ -522,7 +656,7 @@ pub fn run(
 ) -> Result<(FloodSummary, Vec<String>), RunError> {
     progress(Progress::Stage("flood: preparing the grid"));
     let mut notes = Vec::new();
-    let setup = setup(city, f, sc, &mut notes)?;
+    let setup = setup_for(city, f, sc, &mut notes)?;
     let dem = setup.dem.clone();
     let spec = dem.spec;
     let building_mask: Raster<u8> = match &setup.buildings {
@@ -542,18 +676,19 @@ pub fn run(
     let digits = format!("{}", f.duration_s.ceil() as u64).len().max(6);
     let mut index = Vec::new();
     let mut mass_series = Vec::new();
-    let mut snapshot = |sim: &sf::Simulation, index: &mut Vec<serde_json::Value>| -> Result<(), RunError> {
-        let t = sim.time();
-        let name = format!("depth_{:0digits$}.tif", t.round() as u64);
-        let path = snap_dir.join(&name);
-        write_geotiff(&sim.depth(), &path, &gt)?;
-        let mut e = serde_json::json!({ "t_s": t, "file": format!("snapshots/{name}") });
-        if let Some(t0) = &f.start_time {
-            e["time"] = serde_json::Value::from(rfc3339_add(t0, t));
-        }
-        index.push(e);
-        Ok(())
-    };
+    let snapshot =
+        |sim: &sf::Simulation, index: &mut Vec<serde_json::Value>| -> Result<(), RunError> {
+            let t = sim.time();
+            let name = format!("depth_{:0digits$}.tif", t.round() as u64);
+            let path = snap_dir.join(&name);
+            write_geotiff(&sim.depth(), &path, &gt)?;
+            let mut e = serde_json::json!({ "t_s": t, "file": format!("snapshots/{name}") });
+            if let Some(t0) = &f.start_time {
+                e["time"] = serde_json::Value::from(rfc3339_add(t0, t));
+            }
+            index.push(e);
+            Ok(())
+        };
     if f.outputs.snapshots {
         snapshot(&sim, &mut index)?;
     }
@@ -739,7 +874,11 @@ pub fn run(
                 "{},{:.3},{},{}\n",
                 city.buildings[b].id,
                 depth[b],
-                if first[b].is_finite() { format!("{:.0}", first[b]) } else { String::new() },
+                if first[b].is_finite() {
+                    format!("{:.0}", first[b])
+                } else {
+                    String::new()
+                },
                 sf::HAZARD_CLASS_NAMES[class[b] as usize]
             ));
         }
@@ -770,7 +909,12 @@ pub fn run(
         }
     }
     let hazard_area_m2 = (1..5)
-        .map(|c| (sf::HAZARD_CLASS_NAMES[c].to_string(), by_class[c] as f64 * cell_area))
+        .map(|c| {
+            (
+                sf::HAZARD_CLASS_NAMES[c].to_string(),
+                by_class[c] as f64 * cell_area,
+            )
+        })
         .collect();
 
     // Maps for people.
@@ -780,7 +924,10 @@ pub fn run(
             "{} - {} simulated{}",
             sc.name,
             hms(f.duration_s),
-            f.start_time.as_deref().map(|t| format!(" from {t}")).unwrap_or_default()
+            f.start_time
+                .as_deref()
+                .map(|t| format!(" from {t}"))
+                .unwrap_or_default()
         );
         let depth_max = nice_max(max_depth.max(thr));
         Map::new(&dem)

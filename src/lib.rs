@@ -180,7 +180,9 @@ pub fn run_scenario(
     if let Some(f) = &scenario.flood {
         let t = Instant::now();
         let (fs, written) = flood::run(&city, f, scenario, staging.dir(), progress)?;
-        summary.timing_s.push(("flood".into(), t.elapsed().as_secs_f64()));
+        summary
+            .timing_s
+            .push(("flood".into(), t.elapsed().as_secs_f64()));
         summary.flood = Some(fs);
         files.extend(written);
     }

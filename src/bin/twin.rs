@@ -103,6 +103,12 @@ fn show(pb: &ProgressBar, p: urban_twin::Progress<'_>) {
     }
 }
 
+/// `h:mm:ss` of seconds.
+fn hms(t: f64) -> String {
+    let s = t.round() as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -144,11 +150,35 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
         c.roads.links,
         c.barriers.len()
     );
-    println!(
-        "results in {}: {}",
-        out.display(),
-        summary.outputs.join(", ")
-    );
+    if let Some(f) = &summary.flood {
+        println!(
+            "flood: {} x {} cells of {} m, {} simulated in {:.1} s ({:.0}x real time, {} steps, {:.0} M cell updates/s); max depth {:.2} m, {:.0} m² flooded, {} of {} buildings wet, mass balance error {:.1e}",
+            f.grid.width,
+            f.grid.height,
+            f.grid.cell_m,
+            hms(f.duration_s),
+            f.solver_wall_s,
+            f.realtime_factor,
+            f.steps,
+            f.cell_updates_per_s / 1e6,
+            f.max_depth_m,
+            f.flooded_area_m2,
+            f.flooded_buildings,
+            f.buildings,
+            f.mass_balance.relative_error
+        );
+    }
+    // Folders (the depth snapshots) as one entry each.
+    let mut shown: Vec<String> = Vec::new();
+    let mut folders: std::collections::BTreeMap<&str, usize> = Default::default();
+    for o in &summary.outputs {
+        match o.split_once('/') {
+            Some((dir, _)) => *folders.entry(dir).or_default() += 1,
+            None => shown.push(o.clone()),
+        }
+    }
+    shown.extend(folders.iter().map(|(d, n)| format!("{d}/ ({n} files)")));
+    println!("results in {}: {}", out.display(), shown.join(", "));
     Ok(())
 }
 

@@ -59,8 +59,8 @@ pub struct Span {
 pub struct BandStats {
     /// Largest free-cell depth after the step (m).
     pub hmax: f32,
-    /// Largest wet face flow depth (m).
-    pub hf_max: f32,
+    /// Largest wave speed |u| + sqrt(g h) over the wet faces (m/s).
+    pub smax: f32,
     /// Volumes in m of depth over one cell.
     pub bnd_in: f64,
     pub bnd_out: f64,
@@ -88,7 +88,7 @@ pub struct Pass1<'a> {
 
 /// Pass 1 of band `b`: new discharges on the interior faces of its computed spans.
 /// `qxb` holds the x-faces of the band's rows, `qyb` the y-faces south of its rows.
-/// Returns the largest wet face flow depth.
+/// Returns the largest wave speed over the wet faces.
 #[inline(always)]
 fn pass1_impl<const IMPLICIT: bool>(
     p: &Pass1<'_>,

@@ -116,7 +116,7 @@ impl FaceConst {
 /// `|q| (1 + a |q|) = |q*|`, `a = g dt n² / h^(7/3)`, is solved exactly (stable and
 /// monotone however strong the friction); without it `|q|` is lagged as in Bates et al.
 /// (2010), which oscillates with period two where friction dominates.
-/// Returns the largest wet flow depth.
+/// Returns the largest wave speed `|u| + sqrt(g h_f)` over the wet faces (m/s).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn face_run<const IMPLICIT: bool>(
@@ -140,9 +140,9 @@ pub fn face_run<const IMPLICIT: bool>(
     let (za, zb, ha, hb) = (&za[..m], &zb[..m], &ha[..m], &hb[..m]);
     let (na, nb, ca, cb, zf) = (&na[..m], &nb[..m], &ca[..m], &cb[..m], &zf[..m]);
     let (ql, qc, qr) = (&ql[..m], &qc[..m], &qr[..m]);
-    // Largest wet flow depth as the bits of a non-negative float (an integer maximum
+    // Largest wave speed as the bits of a non-negative float (an integer maximum
     // vectorises; a float maximum reduction does not without fast-math).
-    let mut hfm = 0u32;
+    let mut smax = 0u32;
     for i in 0..m {
         let ea = za[i] as f64 + ha[i];
         let eb = zb[i] as f64 + hb[i];
@@ -164,12 +164,14 @@ pub fn face_run<const IMPLICIT: bool>(
         } else {
             qs / (1.0 + k.gdt * nf * nf * qo.abs() * r7)
         };
-        let qmax = k.froude * hfc * (k.g * hfc).sqrt();
+        let c = (k.g * hfc).sqrt();
+        let qmax = k.froude * hfc * c;
         let qn = qn.min(qmax).max(-qmax);
         out[i] = if wet { qn } else { 0.0 };
-        hfm = hfm.max(if wet { hf.to_bits() } else { 0 });
+        let speed = qn.abs() / hfc + c;
+        smax = smax.max(if wet { speed.to_bits() } else { 0 });
     }
-    f32::from_bits(hfm)
+    f32::from_bits(smax)
 }
 
 /// Discharge over a barrier crest by the broad-crested weir law with Villemonte's

@@ -179,6 +179,12 @@ pub struct WaterLevel {
     pub id: String,
     pub region: Region,
     pub z_m: TimeSeries,
+    /// Prescribe the level on the whole water body the region belongs to: every cell
+    /// reached from the region's cells that are under water at the series' lowest level
+    /// through faces no barrier crosses, whose bed lies below the series' highest level
+    /// (the river up to its dikes and quay walls, so that deep water there does not limit
+    /// the time step). Region cells that this water body does not reach stay free.
+    pub extend_to_barriers: bool,
 }
 
 /// How water soaks into the ground.

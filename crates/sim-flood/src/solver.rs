@@ -235,8 +235,10 @@ pub struct Simulation {
 
     t: f64,
     steps: u64,
+    /// Deepest free cell after the last step (m).
     hmax: f64,
-    hf_max: f64,
+    /// Largest wave speed |u| + sqrt(g h) over the wet faces of the last step (m/s).
+    smax: f64,
     vol: Volumes,
     initial_storage: f64,
     stats: RunStats,
@@ -247,7 +249,11 @@ pub struct Simulation {
 
 /// Zones where several entries overlap: each cell gets the id (1-based, 0 = none) of the set
 /// of entries covering it; returns the member entries of each id.
-fn composite_zones(nc: usize, entries: &[Vec<usize>], what: &str) -> Result<(Vec<u16>, Vec<Vec<usize>>)> {
+fn composite_zones(
+    nc: usize,
+    entries: &[Vec<usize>],
+    what: &str,
+) -> Result<(Vec<u16>, Vec<Vec<usize>>)> {
     let mut zone = vec![0u16; nc];
     let mut members: Vec<Vec<usize>> = vec![Vec::new()];
     let mut ids: std::collections::BTreeMap<Vec<usize>, u16> = std::collections::BTreeMap::new();
@@ -265,10 +271,7 @@ fn composite_zones(nc: usize, entries: &[Vec<usize>], what: &str) -> Result<(Vec
                         Some(&n) => n,
                         None => {
                             if members.len() >= u16::MAX as usize {
-                                return Err(FloodError::input(
-                                    what,
-                                    "too many overlapping zones",
-                                ));
+                                return Err(FloodError::input(what, "too many overlapping zones"));
                             }
                             let n = members.len() as u16;
                             members.push(set.clone());
@@ -284,6 +287,93 @@ fn composite_zones(nc: usize, entries: &[Vec<usize>], what: &str) -> Result<(Vec
         }
     }
     Ok((zone, members))
+}
+
+/// The four neighbours of cell `c` with the face between: (neighbour, x-face?, face).
+fn neighbours(g: &Grid, c: usize) -> impl Iterator<Item = (usize, bool, usize)> {
+    let (i, j) = (c % g.nx, c / g.nx);
+    [
+        (i > 0).then(|| (c - 1, true, g.xface(i, j))),
+        (i + 1 < g.nx).then(|| (c + 1, true, g.xface(i + 1, j))),
+        (j > 0).then(|| (c - g.nx, false, g.yface(i, j))),
+        (j + 1 < g.ny).then(|| (c + g.nx, false, g.yface(i, j + 1))),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Grow the prescribed level `id` over its water body: start from the region's cells under
+/// water at the lowest level `low` (else at the start, else all of them), keep only the
+/// main parts of those (connected through faces no barrier crosses, at least a tenth of the
+/// largest part: cells of the region's polygon that poke across a quay line are left out),
+/// and add every cell reached from them through faces no barrier crosses whose bed lies
+/// below `top`. Region cells the water body does not reach become free.
+#[allow(clippy::too_many_arguments)]
+fn extend_level(
+    g: &Grid,
+    z: &[f32],
+    cls: &mut [u8],
+    walls: &std::collections::HashSet<(bool, usize)>,
+    id: u8,
+    low: f64,
+    start: f64,
+    top: f64,
+) {
+    let nc = g.cells();
+    let region: Vec<usize> = (0..nc).filter(|&c| cls[c] == id).collect();
+    let seeds = [low, start, f64::INFINITY]
+        .iter()
+        .map(|&lv| {
+            region
+                .iter()
+                .copied()
+                .filter(|&c| (z[c] as f64) < lv)
+                .collect::<Vec<_>>()
+        })
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
+    for &c in &region {
+        cls[c] = FREE;
+    }
+    // Parts of the seeds.
+    let mut part = vec![u32::MAX; nc];
+    let is_seed: std::collections::HashSet<usize> = seeds.iter().copied().collect();
+    let mut sizes = Vec::new();
+    let mut stack = Vec::new();
+    for &s0 in &seeds {
+        if part[s0] != u32::MAX {
+            continue;
+        }
+        let p = sizes.len() as u32;
+        let mut n = 0usize;
+        part[s0] = p;
+        stack.push(s0);
+        while let Some(c) = stack.pop() {
+            n += 1;
+            for (m, x, f) in neighbours(g, c) {
+                if part[m] == u32::MAX && is_seed.contains(&m) && !walls.contains(&(x, f)) {
+                    part[m] = p;
+                    stack.push(m);
+                }
+            }
+        }
+        sizes.push(n);
+    }
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    for &c in &seeds {
+        if sizes[part[c] as usize] * 10 >= largest {
+            cls[c] = id;
+            stack.push(c);
+        }
+    }
+    while let Some(c) = stack.pop() {
+        for (m, x, f) in neighbours(g, c) {
+            if cls[m] == FREE && (z[m] as f64) < top && !walls.contains(&(x, f)) {
+                cls[m] = id;
+                stack.push(m);
+            }
+        }
+    }
 }
 
 fn raster_matches(what: &str, r: &GridSpec, dem: &GridSpec) -> Result<()> {
@@ -428,6 +518,30 @@ impl Simulation {
             levels.push(wl.z_m.clone());
             level_ids.push(wl.id.clone());
         }
+        // Extend levels over their water bodies, up to the barriers.
+        if s.water_levels.iter().any(|w| w.extend_to_barriers) {
+            let mut walls = std::collections::HashSet::new();
+            for b in &s.barriers {
+                for fc in barrier_faces(&g, &b.line) {
+                    walls.insert((fc.x, fc.face));
+                }
+            }
+            for (k, wl) in s.water_levels.iter().enumerate() {
+                if wl.extend_to_barriers {
+                    let (low, top) = wl.z_m.range();
+                    extend_level(
+                        &g,
+                        &z,
+                        &mut cls,
+                        &walls,
+                        (k + 1) as u8,
+                        low,
+                        wl.z_m.value_at(0.0),
+                        top,
+                    );
+                }
+            }
+        }
         let level_now: Vec<f64> = levels.iter().map(|l| l.value_at(0.0)).collect();
 
         // Face beds.
@@ -557,7 +671,7 @@ impl Simulation {
             t: 0.0,
             steps: 0,
             hmax: 0.0,
-            hf_max: 0.0,
+            smax: 0.0,
             vol: Volumes::default(),
             initial_storage: 0.0,
             stats: RunStats::default(),
@@ -784,7 +898,11 @@ impl Simulation {
         let (zone, members) = composite_zones(g.cells(), &entries, "losses")?;
         self.loss_zone = zone;
         for m in &members[1..] {
-            let ga: Vec<usize> = m.iter().copied().filter(|&e| params[e].ks > 0.0 || params[e].psi_dtheta > 0.0).collect();
+            let ga: Vec<usize> = m
+                .iter()
+                .copied()
+                .filter(|&e| params[e].ks > 0.0 || params[e].psi_dtheta > 0.0)
+                .collect();
             if ga.len() > 1 {
                 return Err(FloodError::input(
                     format!("losses[{}] and losses[{}]", ga[0], ga[1]),
@@ -980,7 +1098,7 @@ impl Simulation {
             for j in j0..j1 {
                 for i in i0..i1 {
                     let cell = g.cell(i, j);
-                    if self.cls[cell] != FREE {
+                    if self.cls[cell] == BUILDING || self.cls[cell] == OUTSIDE {
                         continue;
                     }
                     let Some((sc, d)) = project_on_line(&bar.line, g.center(i, j)) else {
@@ -1405,20 +1523,30 @@ impl Simulation {
         self.advance_to(self.p.duration_s)
     }
 
-    /// The stable time step now, before clipping to output times.
-    fn stable_dt(&self) -> f64 {
-        let mut hmax = self.hmax.max(self.hf_max);
-        // Water-level boundaries may start to spill over a face during the step.
+    /// What bounds the next time step, as wave speeds (m/s): `sqrt(g h)` of the deepest free
+    /// cell, the largest `|u| + sqrt(g h)` over the wet faces of the last step, and
+    /// `sqrt(g h)` of the deepest flow a water-level boundary can drive over its lowest face.
+    pub fn step_limits(&self) -> [f64; 3] {
+        let g = self.p.gravity;
         let ahead = self.t + self.p.max_dt_s;
-        for (k, l) in self.levels.iter().enumerate() {
-            let top = l.value_at(self.t).max(l.value_at(ahead));
-            hmax = hmax.max(top - self.level_face_zmin[k]);
-        }
+        let lv = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| l.value_at(self.t).max(l.value_at(ahead)) - self.level_face_zmin[k])
+            .fold(0.0, f64::max);
+        [(g * self.hmax).sqrt(), self.smax, (g * lv.max(0.0)).sqrt()]
+    }
+
+    /// The stable time step now, before clipping to output times:
+    /// `courant · min(dx, dy) / max wave speed`.
+    fn stable_dt(&self) -> f64 {
+        let s = self.step_limits().into_iter().fold(0.0, f64::max);
         let dmin = self.g.dx.min(self.g.dy);
-        if hmax <= self.p.dry_depth_m {
+        if s <= (self.p.gravity * self.p.dry_depth_m).sqrt() {
             return self.p.max_dt_s;
         }
-        (self.p.courant * dmin / (self.p.gravity * hmax).sqrt()).min(self.p.max_dt_s)
+        (self.p.courant * dmin / s).min(self.p.max_dt_s)
     }
 
     fn unstable(&self, cell: usize, message: String) -> FloodError {
@@ -1444,9 +1572,9 @@ impl Simulation {
             return Err(self.unstable(
                 c,
                 format!(
-                    "the stable time step {dt:.3e} s fell below min_dt_s {} s (depth {:.2} m)",
+                    "the stable time step {dt:.3e} s fell below min_dt_s {} s (wave speed {:.1} m/s)",
                     self.p.min_dt_s,
-                    self.hmax.max(self.hf_max)
+                    self.step_limits().into_iter().fold(0.0, f64::max)
                 ),
             ));
         }
@@ -1503,14 +1631,14 @@ impl Simulation {
 
         // 6. Sums in band order.
         let mut hmax: f64 = 0.0;
-        let mut hf_max: f64 = 0.0;
+        let mut smax: f64 = 0.0;
         let mut v = self.vol;
         for b in &self.band {
             if let Some(c) = b.bad {
                 return Err(self.unstable(c, "the water depth became non-finite".into()));
             }
             hmax = hmax.max(b.hmax as f64);
-            hf_max = hf_max.max(b.hf_max as f64);
+            smax = smax.max(b.smax as f64);
             v.bnd_in.add(b.bnd_in * area);
             v.bnd_out.add(b.bnd_out * area);
             v.infiltration.add(b.infiltration * area);
@@ -1535,7 +1663,7 @@ impl Simulation {
         v.clamped.add(clamped * area);
         self.vol = v;
         self.hmax = hmax;
-        self.hf_max = hf_max;
+        self.smax = smax;
         for e in &mut self.moving_max_wse {
             let c = e.0 as usize;
             e.1 = e.1.max(self.z[c] as f64 + self.h[c]);
@@ -1720,6 +1848,7 @@ impl Simulation {
         let bfaces = &self.bfaces;
         let band_bface = &self.band_bface;
         let tile_state = &self.tile_state;
+        let g_acc = k.g;
         qx_new
             .par_chunks_mut(TILE_ROWS * (nx + 1))
             .zip(qy_new[nx..].par_chunks_mut(TILE_ROWS * nx))
@@ -1727,7 +1856,7 @@ impl Simulation {
             .enumerate()
             .for_each(|(b, ((qxb, qyb), st))| {
                 let bs = &spans[band_spans[b] as usize..band_spans[b + 1] as usize];
-                let hfm = if bs.is_empty() {
+                let mut smax = if bs.is_empty() {
                     0.0
                 } else {
                     pass1_band(isa, implicit, &p, bs, b, qxb, qyb)
@@ -1757,8 +1886,21 @@ impl Simulation {
                         qyb[f - (r0 + 1) * nx] = q as f32;
                     }
                 }
+                // The weir faces' speeds, at critical flow over the crest.
+                for bf in &bfaces[band_bface[b] as usize..band_bface[b + 1] as usize] {
+                    let f = bf.face as usize;
+                    let q = if bf.x {
+                        qxb[f - r0 * (nx + 1)]
+                    } else {
+                        qyb[f - (r0 + 1) * nx]
+                    };
+                    if q != 0.0 {
+                        let hc = ((q as f64).abs().powi(2) / g_acc).cbrt();
+                        smax = smax.max(2.0 * (g_acc * hc).sqrt() as f32);
+                    }
+                }
                 *st = BandStats {
-                    hf_max: hfm,
+                    smax,
                     ..Default::default()
                 };
             });
@@ -1943,10 +2085,7 @@ impl Simulation {
                         neg,
                     };
                     let s = pass2_band(isa, rain, loss, &p, bs, b, &mut o);
-                    *st = BandStats {
-                        hf_max: st.hf_max,
-                        ..s
-                    };
+                    *st = BandStats { smax: st.smax, ..s };
                 },
             );
     }
@@ -2014,7 +2153,9 @@ impl Simulation {
                 self.h[c] = 0.0;
                 continue;
             }
-            let keep = (1.0 - (-hv) / out).clamp(0.0, 1.0);
+            // A few single-precision ulps less than exact, so that rounding the scaled
+            // discharges to f32 never leaves the cell below zero.
+            let keep = ((1.0 - (-hv) / out) * (1.0 - 1e-6)).clamp(0.0, 1.0);
             let mut returned = 0.0;
             for &(x, f, sign, nb) in &faces {
                 let qf = if x {
@@ -2082,7 +2223,11 @@ impl Simulation {
             sewer_m3: sewer,
             clamped_m3: clamped,
             error_m3: error,
-            relative_error: if scale > 0.0 { error.abs() / scale } else { 0.0 },
+            relative_error: if scale > 0.0 {
+                error.abs() / scale
+            } else {
+                0.0
+            },
         }
     }
 

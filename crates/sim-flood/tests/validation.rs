@@ -389,6 +389,7 @@ fn weir_overtopping_matches_the_broad_crested_weir_formula() {
         id: "reservoir".into(),
         region: Region::Polygons(vec![rect(0.0, 0.0, 20.0, 20.0)]),
         z_m: TimeSeries::constant(level),
+        extend_to_barriers: false,
     }];
     setup.barriers = vec![Barrier {
         id: "weir".into(),
@@ -440,6 +441,7 @@ fn busy_setup() -> FloodSetup {
         id: "river".into(),
         region: Region::Polyline(vec![[0.0, 290.0], [400.0, 290.0]]),
         z_m: TimeSeries::new(&[(0.0, 1.0), (600.0, 4.5)], Interpolation::Linear, "l").unwrap(),
+        extend_to_barriers: true,
     }];
     setup.barriers = vec![Barrier {
         id: "dike".into(),

@@ -177,19 +177,20 @@ impl Layout {
                         / (self.hill.2 * self.hill.2)))
                         .exp()
                 + 0.45 * n * smooth(d / 30.0);
-            // Never below the quay crest: the quay edge is the lowest land of the bank.
-            let land = land.max(QUAY_Z);
-            if d < 1.5 {
-                -6.0 + (land + 6.0) * d / 1.5
-            } else {
-                land
-            }
+            // Never below the quay crest: the quay edge (the barrier line) is the lowest land
+            // of the bank.
+            land.max(QUAY_Z)
         } else if v > ys {
-            // Channel: -7.5 m in the middle, -6 m at the quay wall, a sloping south bank.
+            // Channel: -7.5 m in the middle, -6 m at the foot of the quay wall, a sloping south
+            // bank. The wall face takes the last 1.5 m before the quay edge, on the water side
+            // of the quay line.
             let t = (v - yc).abs() / hw;
             let bed = -7.5 + 1.5 * t * t + 0.3 * n;
             if v < yc {
                 bed * (1.0 - smooth((t - 0.7) / 0.3))
+            } else if yn - v < 1.5 {
+                let foot = bed.min(-6.0);
+                foot + (QUAY_Z - foot) * (1.0 - (yn - v) / 1.5)
             } else {
                 bed
             }

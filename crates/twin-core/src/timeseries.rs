@@ -499,7 +499,8 @@ pub fn rfc3339_add(start: &str, seconds: f64) -> Option<String> {
         "Z" | "z" => 0,
         _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) => {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60 + rest.get(4..6)?.parse::<i64>().ok()?)
+            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60
+                + rest.get(4..6)?.parse::<i64>().ok()?)
         }
         _ => return None,
     };
@@ -516,7 +517,8 @@ pub fn rfc3339_add(start: &str, seconds: f64) -> Option<String> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    let total = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se + seconds.round() as i64;
+    let total =
+        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se + seconds.round() as i64;
     let (days, sod) = (total.div_euclid(86_400), total.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -531,7 +533,12 @@ pub fn rfc3339_add(start: &str, seconds: f64) -> Option<String> {
         "Z".to_string()
     } else {
         let a = offset_min.abs();
-        format!("{}{:02}:{:02}", if offset_min < 0 { '-' } else { '+' }, a / 60, a % 60)
+        format!(
+            "{}{:02}:{:02}",
+            if offset_min < 0 { '-' } else { '+' },
+            a / 60,
+            a % 60
+        )
     };
     Some(format!(
         "{yy:04}-{mm:02}-{dd:02}T{:02}:{:02}:{:02}{off}",
@@ -677,11 +684,26 @@ mod tests {
     fn rfc3339_arithmetic() {
         let t0 = "2026-12-01T00:00:00+01:00";
         assert_eq!(rfc3339_add(t0, 0.0).unwrap(), t0);
-        assert_eq!(rfc3339_add(t0, 3600.5).unwrap(), "2026-12-01T01:00:01+01:00");
-        assert_eq!(rfc3339_add(t0, 31.0 * 86400.0).unwrap(), "2027-01-01T00:00:00+01:00");
-        assert_eq!(rfc3339_add("2024-02-28T23:30:00Z", 1800.0).unwrap(), "2024-02-29T00:00:00Z");
-        assert_eq!(rfc3339_add("2023-02-28T23:30:00.25Z", 1800.0).unwrap(), "2023-03-01T00:00:00Z");
-        assert_eq!(rfc3339_add("2026-03-29T01:00:00-02:30", -7200.0).unwrap(), "2026-03-28T23:00:00-02:30");
+        assert_eq!(
+            rfc3339_add(t0, 3600.5).unwrap(),
+            "2026-12-01T01:00:01+01:00"
+        );
+        assert_eq!(
+            rfc3339_add(t0, 31.0 * 86400.0).unwrap(),
+            "2027-01-01T00:00:00+01:00"
+        );
+        assert_eq!(
+            rfc3339_add("2024-02-28T23:30:00Z", 1800.0).unwrap(),
+            "2024-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339_add("2023-02-28T23:30:00.25Z", 1800.0).unwrap(),
+            "2023-03-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339_add("2026-03-29T01:00:00-02:30", -7200.0).unwrap(),
+            "2026-03-28T23:00:00-02:30"
+        );
         assert!(rfc3339_add("yesterday", 0.0).is_none());
         assert!(rfc3339_add("2026-13-01T00:00:00Z", 0.0).is_none());
     }

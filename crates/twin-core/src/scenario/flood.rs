@@ -202,6 +202,10 @@ pub struct WaterLevelSection {
     pub zones_file: Option<PathBuf>,
     pub landcover_ids: Option<Vec<String>>,
     pub landcover_kinds: Option<Vec<String>>,
+    /// The level also covers every cell its region's water reaches without crossing a
+    /// barrier, below the series' highest level (the whole water body in front of the dikes).
+    #[serde(default)]
+    pub extend_to_barriers: bool,
 }
 
 /// `[[flood.losses]]`: infiltration and sewer drainage over the whole domain or a region.
@@ -435,6 +439,8 @@ pub struct WaterLevelSpec {
     pub region: RegionSpec,
     /// Water surface elevation (m of the vertical datum).
     pub z_m: TimeSeries,
+    /// Extend the region over the water body it belongs to, up to the barriers.
+    pub extend_to_barriers: bool,
 }
 
 /// Infiltration into the ground.
@@ -1237,7 +1243,12 @@ pub(super) fn validate(f: FloodSection, path: &Path, base: &Path) -> Result<Floo
             ]),
         )?;
         let (z_m, _) = cx.series(&at, w.series_keys(), Interpolation::Linear)?;
-        water_levels.push(WaterLevelSpec { id, region, z_m });
+        water_levels.push(WaterLevelSpec {
+            id,
+            region,
+            z_m,
+            extend_to_barriers: w.extend_to_barriers,
+        });
     }
 
     let mut losses = Vec::with_capacity(f.losses.len());
@@ -1727,26 +1738,31 @@ at = [310.0, 200.0]
                     id: "elbe".into(),
                     region: RegionSpec::Polyline(vec![[0.0, 0.0], [0.0, 800.0]]),
                     z_m: ts(&[(0.0, 1.0), (3600.0, 2.0)], Interpolation::Linear),
+                    extend_to_barriers: false,
                 },
                 WaterLevelSpec {
                     id: "water-level-2".into(),
                     region: RegionSpec::Polygon(tri.clone()),
                     z_m: ts(&[(0.0, 0.0), (3600.0, 1.5)], Interpolation::Linear),
+                    extend_to_barriers: false,
                 },
                 WaterLevelSpec {
                     id: "water-level-3".into(),
                     region: zones.clone(),
                     z_m: tide,
+                    extend_to_barriers: false,
                 },
                 WaterLevelSpec {
                     id: "water-level-4".into(),
                     region: RegionSpec::LandCoverIds(vec!["water-river".into()]),
                     z_m: low.clone(),
+                    extend_to_barriers: false,
                 },
                 WaterLevelSpec {
                     id: "water-level-5".into(),
                     region: RegionSpec::LandCoverKinds(vec![LandCover::Water]),
                     z_m: low,
+                    extend_to_barriers: false,
                 },
             ],
             losses: vec![
