@@ -665,6 +665,15 @@ pub fn run(
     };
     let mut sim = sf::Simulation::new(&setup).map_err(flood_err(sc))?;
     let kinds = sim.cell_kinds();
+    for ((id, at), g) in sim.gauge_locations().iter().zip(&setup.gauges) {
+        let d = (at[0] - g.at[0]).hypot(at[1] - g.at[1]);
+        if spec.cell_at(at[0], at[1]) != spec.cell_at(g.at[0], g.at[1]) {
+            notes.push(format!(
+                "gauge `{id}` lies on a building; it measures {d:.1} m away at ({:.1}, {:.1})",
+                at[0], at[1]
+            ));
+        }
+    }
     let mut files = Vec::new();
     let gt = GeoTiffOptions::default();
 
@@ -836,11 +845,11 @@ pub fn run(
                         return;
                     }
                     let d = r.max_depth.data[k];
-                    if d.is_finite() && !(d <= depth[b]) {
+                    if d.is_finite() && (depth[b].is_nan() || d > depth[b]) {
                         depth[b] = d;
                     }
                     let a = r.arrival_time.data[k];
-                    if a.is_finite() && !(a >= first[b]) {
+                    if a.is_finite() && (first[b].is_nan() || a < first[b]) {
                         first[b] = a;
                     }
                     class[b] = class[b].max(r.hazard_class.data[k].min(4));
@@ -926,7 +935,7 @@ pub fn run(
             hms(f.duration_s),
             f.start_time
                 .as_deref()
-                .map(|t| format!(" from {t}"))
+                .map(|t| format!(" from {}", readable_time(t)))
                 .unwrap_or_default()
         );
         let depth_max = nice_max(max_depth.max(thr));
@@ -1011,4 +1020,34 @@ pub fn run(
         notes,
     };
     Ok((summary, files))
+}
+
+/// An RFC 3339 time with spaces where a legend may wrap it: `2026-12-06 12:00:00 +01:00`.
+fn readable_time(t: &str) -> String {
+    let t = t.replacen('T', " ", 1);
+    match t.get(19..) {
+        Some(rest) if !rest.is_empty() && t.is_char_boundary(19) => {
+            let (head, tail) = t.split_at(19);
+            let tail = tail.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+            format!("{head} {}", if tail == "Z" { "UTC" } else { tail })
+        }
+        _ => t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn readable_time_breaks_at_spaces() {
+        use super::readable_time;
+        assert_eq!(
+            readable_time("2026-12-06T12:00:00+01:00"),
+            "2026-12-06 12:00:00 +01:00"
+        );
+        assert_eq!(
+            readable_time("2026-12-06T11:00:00.5Z"),
+            "2026-12-06 11:00:00 UTC"
+        );
+        assert_eq!(readable_time("2026-12-06T11:00:00"), "2026-12-06 11:00:00");
+    }
 }

@@ -40,6 +40,52 @@ fn sibling(out_dir: &Path, tag: &str) -> PathBuf {
     out_dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
+/// Clean up after runs of `out_dir` that were killed (their process no longer exists):
+/// remove their staging folders, and their moved-aside old results, or put those back when
+/// the kill came between moving them aside and moving the new ones in.
+fn sweep_stale(out_dir: &Path) {
+    let (Some(parent), Some(name)) = (out_dir.parent(), out_dir.file_name()) else {
+        return;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let name = name.to_string_lossy();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let file = file.to_string_lossy();
+        let Some(rest) = file.strip_prefix(&format!(".{name}.")) else {
+            continue;
+        };
+        let (old, pid) = match (rest.strip_prefix("partial-"), rest.strip_prefix("old-")) {
+            (Some(p), _) => (false, p),
+            (_, Some(p)) => (true, p),
+            _ => continue,
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let gone = pid != std::process::id()
+            && Path::new("/proc/self").exists()
+            && !Path::new(&format!("/proc/{pid}")).exists();
+        if !gone {
+            continue;
+        }
+        if old && !out_dir.exists() {
+            // Killed between moving the old results aside and moving the new ones in:
+            // the old results are the results.
+            let _ = std::fs::rename(e.path(), out_dir);
+        } else {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 impl Staging {
     /// Create an empty staging folder for `out_dir` (which must not be a file).
     pub fn create(out_dir: &Path) -> Result<Staging, RunError> {
@@ -55,6 +101,7 @@ impl Staging {
         if let Some(parent) = out_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
+        sweep_stale(out_dir);
         let dir = sibling(out_dir, "partial");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -232,4 +279,40 @@ pub fn write_city_outputs(
         files.push("preview.png".to_string());
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Leftovers of killed runs (a process id above Linux's largest) are cleaned up: the
+    /// staging folder removed, old results moved aside put back when nothing replaced them.
+    #[test]
+    fn stale_leftovers_of_killed_runs_are_swept() {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("res");
+        let partial = tmp.path().join(".res.partial-4294967");
+        let old = tmp.path().join(".res.old-4294967");
+        let other = tmp.path().join(".other.partial-4294967");
+        for d in [&partial, &old, &other] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(old.join("summary.json"), "{}").unwrap();
+        let mine = sibling(&out, "partial");
+        std::fs::create_dir_all(&mine).unwrap();
+        sweep_stale(&out);
+        assert!(!partial.exists());
+        assert!(!old.exists());
+        assert!(out.join("summary.json").is_file(), "old results put back");
+        assert!(other.exists(), "another output's folders are left alone");
+        assert!(mine.exists(), "this process's folder is left alone");
+        // With results in place, a stale moved-aside copy is removed.
+        std::fs::create_dir_all(&old).unwrap();
+        sweep_stale(&out);
+        assert!(!old.exists());
+        assert!(out.join("summary.json").is_file());
+    }
 }

@@ -167,6 +167,9 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
             f.buildings,
             f.mass_balance.relative_error
         );
+        for n in &f.notes {
+            println!("note: {n}");
+        }
     }
     // Folders (the depth snapshots) as one entry each.
     let mut shown: Vec<String> = Vec::new();

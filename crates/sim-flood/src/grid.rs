@@ -83,7 +83,7 @@ impl Grid {
     }
     /// Fractional (column, row) of a world point; cell centres are at `.5`.
     #[inline]
-    pub fn to_grid(&self, p: P2) -> (f64, f64) {
+    pub fn to_grid(self, p: P2) -> (f64, f64) {
         self.spec.world_to_grid(p[0], p[1])
     }
     /// The cell containing a world point.

@@ -18,6 +18,7 @@
 //! order, so results are bitwise identical for any number of threads.
 
 use rayon::prelude::*;
+use twin_core::geom::P2;
 use twin_core::raster::{GridSpec, Raster};
 use twin_core::timeseries::TimeSeries;
 
@@ -458,8 +459,7 @@ impl Simulation {
         let mut n = vec![s.default_manning_n as f32; nc];
         if let Some(m) = &s.manning {
             raster_matches("manning", &m.spec, &spec)?;
-            for k in 0..nc {
-                let v = m.data[k];
+            for (k, (nk, &v)) in n.iter_mut().zip(&m.data).enumerate() {
                 if v.is_finite() && !m.is_nodata(v) {
                     if v < 0.0 {
                         return Err(FloodError::input(
@@ -467,7 +467,7 @@ impl Simulation {
                             format!("negative roughness {v} at cell {k}"),
                         ));
                     }
-                    n[k] = v;
+                    *nk = v;
                 }
             }
         }
@@ -1127,7 +1127,7 @@ impl Simulation {
         self.moving_max_wse.sort_unstable_by_key(|e| e.0);
         self.moving_max_wse.dedup_by_key(|e| e.0);
 
-        entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        entries.sort_by_key(|a| (a.0, a.1));
         let mut faces: Vec<BarrierFace> = Vec::new();
         for (x, face, c) in entries {
             if let Some(last) = faces.last_mut()
@@ -1196,12 +1196,57 @@ impl Simulation {
                     "lies on a cell without elevation (outside the domain)",
                 ));
             }
+            // A gauge on a blocked building measures the water at its walls: the nearest
+            // cell where water can be (closest centre, then lowest index), within 10 cells.
+            let cell = if self.cls[cell] == BUILDING {
+                self.nearest_open_cell(gdef.at, i, j, 10).ok_or_else(|| {
+                    FloodError::input(
+                        what.clone(),
+                        "lies on a blocked building with no open cell within 10 cells",
+                    )
+                })?
+            } else {
+                cell
+            };
             self.gauges.push(GaugeState {
                 id: gdef.id.clone(),
                 cell,
             });
         }
         Ok(())
+    }
+
+    /// The cell nearest to `p` (by centre distance, ties to the lower index) within `r`
+    /// cells of `(i, j)` that is neither a blocked building nor outside the domain.
+    fn nearest_open_cell(&self, p: P2, i: usize, j: usize, r: usize) -> Option<usize> {
+        let g = self.g;
+        let mut best: Option<(f64, usize)> = None;
+        for jj in j.saturating_sub(r)..(j + r + 1).min(g.ny) {
+            for ii in i.saturating_sub(r)..(i + r + 1).min(g.nx) {
+                let c = g.cell(ii, jj);
+                if self.cls[c] == BUILDING || self.cls[c] == OUTSIDE {
+                    continue;
+                }
+                let q = g.center(ii, jj);
+                let d = (q[0] - p[0]).hypot(q[1] - p[1]);
+                if best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+                    best = Some((d, c));
+                }
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    /// Where each gauge measures: its id and the centre of its cell (a gauge placed on a
+    /// blocked building is moved to the nearest open cell).
+    pub fn gauge_locations(&self) -> Vec<(String, P2)> {
+        self.gauges
+            .iter()
+            .map(|gs| {
+                let (i, j) = (gs.cell % self.g.nx, gs.cell / self.g.nx);
+                (gs.id.clone(), self.g.center(i, j))
+            })
+            .collect()
     }
 
     fn setup_tiles(&mut self) {
@@ -1539,14 +1584,21 @@ impl Simulation {
     }
 
     /// The stable time step now, before clipping to output times:
-    /// `courant · min(dx, dy) / max wave speed`.
+    /// `courant · sqrt(θ) / (s · sqrt(1/dx² + 1/dy²))` with `s` the largest wave speed.
+    ///
+    /// Von Neumann analysis of the q-centred scheme for its checkerboard mode (depths
+    /// alternating cell by cell, discharges face by face) gives the amplification matrix
+    /// `[[β, 2σx, 2σy] …]` with `β = 2θ − 1`, determinant `β` and trace
+    /// `1 + β − 4 (σx² + σy²)`, `σ = c Δt / Δx`: stable while `σx² + σy² ≤ θ`. θ = 1 is
+    /// the familiar `c Δt ≤ Δx / sqrt 2` on square cells; θ = 0.7 lowers it to
+    /// `c Δt ≤ 0.59 Δx` (a polder 6.6 m deep grew a checkerboard at 0.60).
     fn stable_dt(&self) -> f64 {
         let s = self.step_limits().into_iter().fold(0.0, f64::max);
-        let dmin = self.g.dx.min(self.g.dy);
         if s <= (self.p.gravity * self.p.dry_depth_m).sqrt() {
             return self.p.max_dt_s;
         }
-        (self.p.courant * dmin / s).min(self.p.max_dt_s)
+        let inv = (self.g.dx.powi(-2) + self.g.dy.powi(-2)).sqrt();
+        (self.p.courant * self.p.theta.sqrt() / (s * inv)).min(self.p.max_dt_s)
     }
 
     fn unstable(&self, cell: usize, message: String) -> FloodError {
@@ -1870,7 +1922,8 @@ impl Simulation {
                     }
                     let (a, bb) = (bf.a as usize, bf.b as usize);
                     let crest = bf.crest as f64;
-                    if !(crest > z[a].max(z[bb]) as f64) {
+                    let above = crest.partial_cmp(&(z[a].max(z[bb]) as f64));
+                    if above != Some(std::cmp::Ordering::Greater) {
                         continue;
                     }
                     let len = if bf.x { g.dx } else { g.dy };
@@ -2306,5 +2359,75 @@ fn split2<T>(v: &mut [Vec<T>; 2], cur: usize) -> (&Vec<T>, &mut Vec<T>) {
         (&a[0], &mut b[0])
     } else {
         (&b[0], &mut a[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::setup::Gauge;
+
+    fn flat(n: usize) -> FloodSetup {
+        let spec = GridSpec {
+            origin_x: 0.0,
+            origin_y: n as f64,
+            cell_x: 1.0,
+            cell_y: 1.0,
+            width: n,
+            height: n,
+            epsg: None,
+        };
+        FloodSetup::new(Raster::filled(spec, 0.0f32, None))
+    }
+
+    /// A gauge on a blocked building measures at the nearest open cell; one on a building
+    /// with nothing open around it is an error naming the gauge.
+    #[test]
+    fn gauges_on_buildings_move_to_the_nearest_open_cell() {
+        let n = 30;
+        let mut s = flat(n);
+        let mut b = Raster::filled(s.dem.spec, 0.0f32, None);
+        // A building over columns 10..15, rows 10..20.
+        for j in 10..20 {
+            for i in 10..15 {
+                b.set(i, j, 10.0);
+            }
+        }
+        s.buildings = Some(b);
+        s.initial_depth = Some(vec![0.5; n * n]);
+        // Column 11 (x 11.5) is nearest the west wall; row 14 is y = 30 - 14.5 = 15.5.
+        s.gauges = vec![
+            Gauge {
+                id: "wall".into(),
+                at: [11.4, 15.5],
+            },
+            Gauge {
+                id: "open".into(),
+                at: [3.5, 3.5],
+            },
+        ];
+        let sim = Simulation::new(&s).unwrap();
+        let at = sim.gauge_locations();
+        assert_eq!(at[0], ("wall".to_string(), [9.5, 15.5]));
+        assert_eq!(at[1], ("open".to_string(), [3.5, 3.5]));
+        let rows = sim.results().gauges;
+        let wall = rows.iter().find(|r| r.id == "wall").unwrap();
+        assert!((wall.depth_m - 0.5).abs() < 1e-9, "{wall:?}");
+
+        // Inside a building 30 cells wide nothing open lies within 10 cells.
+        let mut s2 = flat(n);
+        s2.buildings = Some(Raster::filled(s2.dem.spec, 10.0f32, None));
+        let mut b2 = s2.buildings.take().unwrap();
+        b2.set(0, 0, 0.0);
+        s2.buildings = Some(b2);
+        s2.gauges = vec![Gauge {
+            id: "deep-inside".into(),
+            at: [25.5, 5.5],
+        }];
+        let Err(e) = Simulation::new(&s2) else {
+            panic!("a gauge deep inside a building should be an error")
+        };
+        let e = e.to_string();
+        assert!(e.contains("deep-inside") && e.contains("building"), "{e}");
     }
 }

@@ -304,9 +304,9 @@ pub struct FloodSpec {
 /// Parameters of the solver.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloodNumerics {
-    /// Weighting of the q-centred scheme, 0 (fully diffusive) to 1 (no diffusion).
+    /// Weighting of the q-centred scheme, 0.5 (most diffusive) to 1 (no diffusion).
     pub theta: f64,
-    /// Courant number of the adaptive time step, 0 < courant <= 1.
+    /// Fraction of the stability limit the adaptive time step uses, 0 < courant <= 1.
     pub courant: f64,
     /// Largest Froude number of the flow (a large value switches the limit off).
     pub froude_max: f64,
@@ -322,7 +322,7 @@ impl Default for FloodNumerics {
     fn default() -> Self {
         FloodNumerics {
             theta: 0.7,
-            courant: 0.7,
+            courant: 0.9,
             froude_max: 1.0,
             dry_depth_m: 0.001,
             max_dt_s: 10.0,
@@ -947,8 +947,8 @@ impl Cx<'_> {
             theta: self.check(
                 &f("theta"),
                 theta,
-                (0.0..=1.0).contains(&theta),
-                "in [0, 1]",
+                (0.5..=1.0).contains(&theta),
+                "in [0.5, 1]",
             )?,
             courant: self.check(
                 &f("courant"),
@@ -1870,7 +1870,7 @@ at = [310.0, 200.0]
             f.numerics,
             FloodNumerics {
                 theta: 0.7,
-                courant: 0.7,
+                courant: 0.9,
                 froude_max: 1.0,
                 dry_depth_m: 0.001,
                 max_dt_s: 10.0,
@@ -2113,7 +2113,7 @@ at = [310.0, 200.0]
         ),
         (
             "duration_s = 3600\n[flood.numerics]\ntheta = 1.5",
-            &["flood.numerics.theta", "[0, 1]"],
+            &["flood.numerics.theta", "[0.5, 1]"],
         ),
         (
             "duration_s = 3600\n[flood.numerics]\ncourant = 0",
