@@ -386,13 +386,14 @@ fn pass2_impl<const RAIN: bool, const LOSS: bool>(
                 if p.tile_has_level[(j / TILE_ROWS) * g.ntx + tx] {
                     // Prescribed levels: what the fluxes moved is the exchange with the
                     // rest of the domain.
-                    for q in c..c + m {
+                    let fx0 = j * (nx + 1) + i;
+                    for (k, q) in (c..c + m).enumerate() {
                         let cl = p.cls[q] as usize;
                         if cl == 0 || cl > 253 {
                             continue;
                         }
-                        let (qi, qj) = (q % nx, q / nx);
-                        let fx = qj * (nx + 1) + qi;
+                        // The west face of cell (i + k, j).
+                        let fx = fx0 + k;
                         let div = (p.qx[fx] as f64 - p.qx[fx + 1] as f64) * p.k.inv_dx
                             + (p.qy[q] as f64 - p.qy[q + nx] as f64) * p.k.inv_dy;
                         let d = -dt * div;
