@@ -187,6 +187,11 @@ pub struct Pass2<'a> {
     pub level_now: &'a [f64],
     /// Per tile: whether it holds cells with a prescribed level.
     pub tile_has_level: &'a [bool],
+    /// Per tile: the level index + 1 when the tile and its neighbours hold nothing but cells
+    /// of that one level (its depths are set only when the solver syncs them), else 0.
+    pub tile_lazy: &'a [u8],
+    /// Per tile: the lowest bed of its prescribed-level cells.
+    pub tile_bnd_zmin: &'a [f32],
     /// (cell, source) of the inflows, sorted; `band_inflow[b]..band_inflow[b + 1]` are in band b.
     pub inflow_cells: &'a [(u32, u32)],
     pub band_inflow: &'a [u32],
@@ -351,15 +356,33 @@ fn pass2_impl<const RAIN: bool, const LOSS: bool>(
         for sp in spans {
             let (c0, c1) = (sp.c0 as usize, sp.c1 as usize);
             if sp.frozen {
-                for i in c0..c1 {
-                    let c = row + i;
-                    let l = c - base;
-                    let lv = p.level_now[p.cls[c] as usize - 1];
-                    let hv = (lv - p.z[c] as f64).max(0.0);
-                    o.h[l] = hv;
-                    let hf = hv as f32;
-                    o.max_h[l] = o.max_h[l].max(hf);
-                    o.wet[i / TILE_COLS] |= u8::from(hv > 0.0);
+                let ty = j / TILE_ROWS;
+                let mut i = c0;
+                while i < c1 {
+                    let tx = i / TILE_COLS;
+                    let e = ((tx + 1) * TILE_COLS).min(c1);
+                    let t = ty * g.ntx + tx;
+                    let tl = p.tile_lazy[t];
+                    if tl != 0 {
+                        // No face of a lazy tile carries flow and its depths are a function
+                        // of the level alone (set when the solver syncs them); it is wet
+                        // where the level is above its lowest cell.
+                        let lv = p.level_now[tl as usize - 1];
+                        o.wet[tx] |= u8::from(lv > p.tile_bnd_zmin[t] as f64);
+                        i = e;
+                        continue;
+                    }
+                    for i in i..e {
+                        let c = row + i;
+                        let l = c - base;
+                        let lv = p.level_now[p.cls[c] as usize - 1];
+                        let hv = (lv - p.z[c] as f64).max(0.0);
+                        o.h[l] = hv;
+                        let hf = hv as f32;
+                        o.max_h[l] = o.max_h[l].max(hf);
+                        o.wet[tx] |= u8::from(hv > 0.0);
+                    }
+                    i = e;
                 }
                 continue;
             }

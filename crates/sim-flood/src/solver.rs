@@ -224,6 +224,11 @@ pub struct Simulation {
     tile_wet: Vec<u8>,
     tile_forced: Vec<u8>,
     tile_frozen_ok: Vec<bool>,
+    /// Per tile: level index + 1 when the tile is frozen with a single level (its depths and
+    /// maxima are brought up to date by `sync_lazy`, not every step), else 0.
+    tile_lazy: Vec<u8>,
+    /// Highest level per boundary over the steps since the last `sync_lazy` (m).
+    level_peak_pending: Vec<f64>,
     tile_rain: Vec<u64>,
     tile_bnd_zmin: Vec<f32>,
     tile_bnd_mask: Vec<u64>,
@@ -659,6 +664,8 @@ impl Simulation {
             tile_wet: vec![0; g.ntx * g.nty],
             tile_forced: vec![0; g.ntx * g.nty],
             tile_frozen_ok: vec![false; g.ntx * g.nty],
+            tile_lazy: vec![0; g.ntx * g.nty],
+            level_peak_pending: Vec::new(),
             tile_rain: vec![0; g.ntx * g.nty],
             tile_bnd_zmin: vec![f32::INFINITY; g.ntx * g.nty],
             tile_bnd_mask: vec![0; g.ntx * g.nty],
@@ -686,6 +693,7 @@ impl Simulation {
         sim.setup_barriers(s)?;
         sim.setup_gauges(s)?;
         sim.setup_tiles();
+        sim.level_peak_pending = vec![f64::NEG_INFINITY; sim.level_now.len()];
         sim.max_h = sim.h.iter().map(|&v| v as f32).collect();
         let thr = sim.p.arrival_depth_m;
         for k in 0..nc {
@@ -1284,6 +1292,11 @@ impl Simulation {
                     }
                 }
                 self.tile_frozen_ok[t] = frozen;
+                self.tile_lazy[t] = if frozen && mask.count_ones() == 1 {
+                    mask.trailing_zeros() as u8 + 1
+                } else {
+                    0
+                };
                 self.tile_rain[t] = rain;
                 self.tile_bnd_zmin[t] = zmin;
                 self.tile_bnd_mask[t] = mask;
@@ -1510,7 +1523,43 @@ impl Simulation {
         (u * u + v * v).sqrt()
     }
 
+    /// Bring the depths and maxima of the lazy tiles (frozen, one level) up to date. Their
+    /// depth is `max(level − z, 0)` of the current level; their maximum over the steps
+    /// since the last sync is that of the highest level in those steps (the map is
+    /// monotone, so this is bitwise what updating every step gives).
+    fn sync_lazy(&mut self) {
+        if self
+            .level_peak_pending
+            .iter()
+            .all(|m| *m == f64::NEG_INFINITY)
+        {
+            return;
+        }
+        let g = self.g;
+        for ty in 0..g.nty {
+            for tx in 0..g.ntx {
+                let tl = self.tile_lazy[ty * g.ntx + tx];
+                if tl == 0 {
+                    continue;
+                }
+                let k = tl as usize - 1;
+                let (lv, lm) = (self.level_now[k], self.level_peak_pending[k]);
+                let (i0, i1) = (tx * TILE_COLS, ((tx + 1) * TILE_COLS).min(g.nx));
+                for j in ty * TILE_ROWS..((ty + 1) * TILE_ROWS).min(g.ny) {
+                    for c in g.cell(i0, j)..g.cell(i0, j) + (i1 - i0) {
+                        let z = self.z[c] as f64;
+                        self.h[c] = (lv - z).max(0.0);
+                        let peak = (lm - z).max(0.0) as f32;
+                        self.max_h[c] = self.max_h[c].max(peak);
+                    }
+                }
+            }
+        }
+        self.level_peak_pending.fill(f64::NEG_INFINITY);
+    }
+
     fn record_gauges(&mut self) {
+        self.sync_lazy();
         let t = self.t;
         for gi in 0..self.gauges.len() {
             let c = self.gauges[gi].cell;
@@ -1530,18 +1579,23 @@ impl Simulation {
     /// Advance the model to exactly `t_end` (s), at most the run's duration.
     pub fn advance_to(&mut self, t_end: f64) -> Result<()> {
         let t_end = t_end.min(self.p.duration_s);
+        let mut r = Ok(());
         while self.t < t_end {
             let next_gauge = self.next_gauge as f64 * self.p.gauge_interval_s;
             let mut target = t_end.min(next_gauge);
             if let Some(&e) = self.barrier_events.iter().find(|&&e| e > self.t) {
                 target = target.min(e);
             }
-            self.step(target)?;
+            r = self.step(target);
+            if r.is_err() {
+                break;
+            }
             if self.t >= next_gauge {
                 self.record_gauges();
             }
         }
-        Ok(())
+        self.sync_lazy();
+        r
     }
 
     /// Take one stable time step (not beyond the duration, gauge or barrier times);
@@ -1556,7 +1610,9 @@ impl Simulation {
         if let Some(&e) = self.barrier_events.iter().find(|&&e| e > self.t) {
             target = target.min(e);
         }
-        self.step(target)?;
+        let r = self.step(target);
+        self.sync_lazy();
+        r?;
         if self.t >= next_gauge {
             self.record_gauges();
         }
@@ -1653,6 +1709,9 @@ impl Simulation {
         }
         for (k, l) in self.levels.iter().enumerate() {
             self.level_now[k] = l.value_at(t1);
+        }
+        for (m, &l) in self.level_peak_pending.iter_mut().zip(&self.level_now) {
+            *m = m.max(l);
         }
         let structures_moving = self.update_structures(t0);
 
@@ -2097,6 +2156,8 @@ impl Simulation {
             loss_sewer: &self.loss_sewer,
             level_now: &self.level_now,
             tile_has_level: &self.tile_has_level,
+            tile_lazy: &self.tile_lazy,
+            tile_bnd_zmin: &self.tile_bnd_zmin,
             inflow_cells: &self.inflow_cells,
             band_inflow: &self.band_inflow,
             inflow_depth: &self.inflow_depth,
@@ -2378,6 +2439,83 @@ mod tests {
             epsg: None,
         };
         FloodSetup::new(Raster::filled(spec, 0.0f32, None))
+    }
+
+    /// Tiles that hold nothing but one prescribed level are only brought up to date when the
+    /// solver hands control back: their depths then equal the level now, their maxima the
+    /// highest level, exactly as if they were updated every step.
+    #[test]
+    fn lazy_level_tiles_are_exact_after_every_advance() {
+        use crate::setup::{Region, WaterLevel};
+        use twin_core::geom::Polygon;
+        use twin_core::timeseries::{Interpolation, TimeSeries};
+        let (nx, ny) = (256usize, 96usize);
+        let spec = GridSpec {
+            origin_x: 0.0,
+            origin_y: ny as f64,
+            cell_x: 1.0,
+            cell_y: 1.0,
+            width: nx,
+            height: ny,
+            epsg: None,
+        };
+        // A river bed at -3 m in the southern 60 rows, land at 2 m north of it.
+        let dem = Raster::from_vec(
+            spec,
+            (0..nx * ny)
+                .map(|k| {
+                    if k / nx >= 36 {
+                        -3.0 - 0.001 * (k % nx) as f32
+                    } else {
+                        2.0
+                    }
+                })
+                .collect(),
+            None,
+        )
+        .unwrap();
+        let mut s = FloodSetup::new(dem);
+        let river = Polygon::new(vec![
+            [0.0, 0.0],
+            [nx as f64, 0.0],
+            [nx as f64, 60.0],
+            [0.0, 60.0],
+        ]);
+        // Up from 0 to 1.5 m and down again to 0.5 m over 20 minutes.
+        s.water_levels = vec![WaterLevel {
+            id: "river".into(),
+            region: Region::Polygons(vec![river]),
+            z_m: TimeSeries::new(
+                &[(0.0, 0.0), (600.0, 1.5), (1200.0, 0.5)],
+                Interpolation::Linear,
+                "river",
+            )
+            .unwrap(),
+            extend_to_barriers: false,
+        }];
+        s.params.duration_s = 1200.0;
+        let mut sim = Simulation::new(&s).unwrap();
+        assert!(
+            sim.tile_lazy.iter().any(|&l| l != 0),
+            "the test needs lazy tiles"
+        );
+        let (i, j) = (200, 80);
+        let z = sim.bed_at(i, j);
+        for t in [300.0, 600.0, 900.0, 1200.0] {
+            sim.advance_to(t).unwrap();
+            let level = s.water_levels[0].z_m.value_at(t);
+            assert_eq!(sim.depth_at(i, j), (level - z).max(0.0), "t {t}");
+            assert_eq!(sim.depth().get(i, j), (level - z).max(0.0) as f32);
+        }
+        let r = sim.results();
+        assert_eq!(r.max_depth.get(i, j), (1.5 - z) as f32);
+        // step_once syncs too.
+        let mut sim = Simulation::new(&s).unwrap();
+        while sim.time() < 450.0 {
+            sim.step_once().unwrap();
+        }
+        let level = s.water_levels[0].z_m.value_at(sim.time());
+        assert_eq!(sim.depth_at(i, j), (level - z).max(0.0));
     }
 
     /// A gauge on a blocked building measures at the nearest open cell; one on a building
