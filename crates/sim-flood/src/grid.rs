@@ -15,7 +15,7 @@ use twin_core::raster::GridSpec;
 use crate::setup::Region;
 
 /// Rows per band (the unit of parallel work) and per tile.
-pub const TILE_ROWS: usize = 16;
+pub const TILE_ROWS: usize = 8;
 /// Columns per tile.
 pub const TILE_COLS: usize = 64;
 
