@@ -1,55 +1,8 @@
 //! End-to-end runs of the `twin` binary: demo, run, info, convert, and the bad-input suite.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn twin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_twin"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run twin")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = twin(args);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-    );
-    assert!(o.status.success(), "twin {args:?} failed:\n{out}\n{err}");
-    out.into_owned()
-}
-
-/// A bad input must fail with exit code 1 and an `error:` line naming the file, never a panic.
-fn fails_cleanly(args: &[&str], must_mention: &[&str]) -> String {
-    let o = twin(args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "twin {args:?} should fail with 1:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "twin {args:?} panicked:\n{err}");
-    assert!(err.starts_with("error:"), "{err}");
-    for m in must_mention {
-        assert!(
-            err.contains(m),
-            "twin {args:?}: error should mention `{m}`:\n{err}"
-        );
-    }
-    err
-}
-
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{assert_same_files, fails_cleanly, ok, s, shared};
 
 #[test]
 fn demo_writes_standard_files() {
@@ -125,19 +78,18 @@ fn same_seed_same_bytes() {
         "--cell-m",
         "2",
     ]);
-    for f in [
-        "dem.tif",
-        "buildings.geojson",
-        "roads.geojson",
-        "city.glb",
-        "preview.png",
-    ] {
-        assert_eq!(
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-            "{f} differs"
-        );
-    }
+    assert_same_files(
+        &a,
+        &b,
+        &[
+            "dem.tif",
+            "buildings.geojson",
+            "roads.geojson",
+            "city.glb",
+            "preview.png",
+        ],
+        "",
+    );
 }
 
 #[test]

@@ -2,57 +2,12 @@
 //! event on small demo cities, a DEM-only scenario, thread-count determinism of the written
 //! results, and the bad-input suite of the `[flood]` section.
 
+mod common;
+
+use common::{assert_same_files, fails_cleanly as fails, json, ok, ok_env, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use twin_core::raster::read_raster;
-
-fn twin_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_twin"));
-    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run twin")
-}
-
-fn ok(args: &[&str]) -> String {
-    ok_env(args, &[])
-}
-
-fn ok_env(args: &[&str], env: &[(&str, &str)]) -> String {
-    let o = twin_env(args, env);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-    );
-    assert!(o.status.success(), "twin {args:?} failed:\n{out}\n{err}");
-    out.into_owned()
-}
-
-fn fails(args: &[&str], must_mention: &[&str]) -> String {
-    let o = twin_env(args, &[]);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "twin {args:?} should fail:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.starts_with("error:"), "{err}");
-    for m in must_mention {
-        assert!(err.contains(m), "error should mention `{m}`:\n{err}");
-    }
-    err
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .unwrap()
-}
 
 /// The middle of the low dike section of a generated demo city.
 fn low_dike_middle(size_m: f64) -> [f64; 2] {
@@ -252,22 +207,21 @@ fn flood_results_do_not_depend_on_the_thread_count() {
         &["run", s(&sc), "--out", s(&b)],
         &[("RAYON_NUM_THREADS", "2")],
     );
-    for f in [
-        "max_depth.tif",
-        "arrival_time.tif",
-        "max_speed.tif",
-        "hazard.tif",
-        "gauges.csv",
-        "snapshots/depth_003600.tif",
-        "flood_buildings.csv",
-        "max_depth.png",
-    ] {
-        assert_eq!(
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-            "{f} differs between 1 and 2 threads"
-        );
-    }
+    assert_same_files(
+        &a,
+        &b,
+        &[
+            "max_depth.tif",
+            "arrival_time.tif",
+            "max_speed.tif",
+            "hazard.tif",
+            "gauges.csv",
+            "snapshots/depth_003600.tif",
+            "flood_buildings.csv",
+            "max_depth.png",
+        ],
+        " between 1 and 2 threads",
+    );
 }
 
 #[test]

@@ -327,20 +327,27 @@ pub fn project_on_line(line: &[P2], p: P2) -> Option<(f64, f64)> {
     best
 }
 
+/// A north-up grid of `nx` × `ny` cells of 1 m with its south-west corner at the origin
+/// (for the crate's unit tests).
+#[cfg(test)]
+pub(crate) fn unit_spec(nx: usize, ny: usize) -> GridSpec {
+    GridSpec {
+        origin_x: 0.0,
+        origin_y: ny as f64,
+        cell_x: 1.0,
+        cell_y: 1.0,
+        width: nx,
+        height: ny,
+        epsg: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn grid(nx: usize, ny: usize) -> Grid {
-        Grid::new(GridSpec {
-            origin_x: 0.0,
-            origin_y: ny as f64,
-            cell_x: 1.0,
-            cell_y: 1.0,
-            width: nx,
-            height: ny,
-            epsg: None,
-        })
+        Grid::new(unit_spec(nx, ny))
     }
 
     #[test]

@@ -2426,19 +2426,11 @@ fn split2<T>(v: &mut [Vec<T>; 2], cur: usize) -> (&Vec<T>, &mut Vec<T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::unit_spec;
     use crate::setup::Gauge;
 
     fn flat(n: usize) -> FloodSetup {
-        let spec = GridSpec {
-            origin_x: 0.0,
-            origin_y: n as f64,
-            cell_x: 1.0,
-            cell_y: 1.0,
-            width: n,
-            height: n,
-            epsg: None,
-        };
-        FloodSetup::new(Raster::filled(spec, 0.0f32, None))
+        FloodSetup::new(Raster::filled(unit_spec(n, n), 0.0f32, None))
     }
 
     /// Tiles that hold nothing but one prescribed level are only brought up to date when the
@@ -2450,15 +2442,7 @@ mod tests {
         use twin_core::geom::Polygon;
         use twin_core::timeseries::{Interpolation, TimeSeries};
         let (nx, ny) = (256usize, 96usize);
-        let spec = GridSpec {
-            origin_x: 0.0,
-            origin_y: ny as f64,
-            cell_x: 1.0,
-            cell_y: 1.0,
-            width: nx,
-            height: ny,
-            epsg: None,
-        };
+        let spec = unit_spec(nx, ny);
         // A river bed at -3 m in the southern 60 rows, land at 2 m north of it.
         let dem = Raster::from_vec(
             spec,
