@@ -9,6 +9,8 @@
 pub mod edits;
 pub mod flood;
 pub mod outputs;
+pub mod shadow;
+pub mod sun;
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -37,6 +39,16 @@ pub enum RunError {
         #[source]
         source: sim_flood::FloodError,
     },
+    /// The shadow section cannot be set up or run; `context` names the scenario and field.
+    #[error("{context}: {source}")]
+    Shadow {
+        context: String,
+        #[source]
+        source: sim_shadow::ShadowError,
+    },
+    /// An input file with bad content (`message` says where in it and what).
+    #[error("{path}: {message}")]
+    Input { path: PathBuf, message: String },
     /// A scenario value that only the city can check (an unknown barrier or zone id).
     #[error("{scenario}: {message}")]
     Scenario { scenario: PathBuf, message: String },
@@ -65,6 +77,9 @@ pub struct RunSummary {
     /// The flood run, when the scenario has a `[flood]` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flood: Option<flood::FloodSummary>,
+    /// The sun and shadow study, when the scenario has a `[shadow]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<shadow::ShadowSummary>,
     /// Files written in the results directory, sorted.
     pub outputs: Vec<String>,
     /// Wall-clock seconds per step (not part of determinism checks).
@@ -137,6 +152,11 @@ pub fn run_scenario(
     let mut city = build_city(&scenario.city)?;
     timing.push(("city".to_string(), t.elapsed().as_secs_f64()));
 
+    // The city without the edits, for comparisons.
+    let base = match &scenario.shadow {
+        Some(s) if s.compare && !scenario.edits.is_empty() => Some(city.clone()),
+        _ => None,
+    };
     let t = Instant::now();
     progress(Progress::Stage("applying edits"));
     let report = edits::apply(&mut city, &scenario.edits).map_err(|message| RunError::Edit {
@@ -172,6 +192,7 @@ pub fn run_scenario(
         city: twin_core::summary::summarize(&city),
         edits: report,
         flood: None,
+        shadow: None,
         outputs: Vec::new(),
         timing_s: timing,
     };
@@ -184,6 +205,16 @@ pub fn run_scenario(
             .timing_s
             .push(("flood".into(), t.elapsed().as_secs_f64()));
         summary.flood = Some(fs);
+        files.extend(written);
+    }
+    if let Some(s) = &scenario.shadow {
+        let t = Instant::now();
+        let (ss, written) =
+            shadow::run(&city, base.as_ref(), s, scenario, staging.dir(), progress)?;
+        summary
+            .timing_s
+            .push(("shadow".into(), t.elapsed().as_secs_f64()));
+        summary.shadow = Some(ss);
         files.extend(written);
     }
     files.extend(outputs::write_city_outputs(

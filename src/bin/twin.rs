@@ -54,6 +54,48 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         cell_m: f64,
     },
+    /// Sun position (NREL SPA): for one time and place as JSON, or for every row of a CSV.
+    #[command(
+        after_help = "Examples:\n  twin sun --time 2026-03-21T15:00:00+01:00 --lat 53.55 --lon 9.99\n  twin sun --time '2026-03-21 15:00' --timezone Europe/Berlin --lat 53.55 --lon 9.99\n  twin sun --input times.csv --output sun.csv   (columns time,lat,lon[,elevation_m,pressure_hpa,temperature_c,delta_t_s])"
+    )]
+    Sun {
+        /// RFC 3339 time (`2026-03-21T15:00:00+01:00`), or a local civil time in --timezone.
+        #[arg(long, conflicts_with_all = ["input", "output"], requires_all = ["lat", "lon"])]
+        time: Option<String>,
+        /// Latitude in degrees (north positive).
+        #[arg(long, allow_negative_numbers = true)]
+        lat: Option<f64>,
+        /// Longitude in degrees (east positive).
+        #[arg(long, allow_negative_numbers = true)]
+        lon: Option<f64>,
+        /// Observer height above sea level (m).
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        elevation_m: f64,
+        /// Mean annual local pressure (hPa), for refraction.
+        #[arg(long, default_value_t = 1013.25)]
+        pressure_hpa: f64,
+        /// Mean annual local temperature (°C), for refraction.
+        #[arg(long, default_value_t = 12.0, allow_negative_numbers = true)]
+        temperature_c: f64,
+        /// TT − UT1 in seconds; default: an estimate for the year.
+        #[arg(long, allow_negative_numbers = true)]
+        delta_t_s: Option<f64>,
+        /// Time zone of times without an offset: UTC, +01:00, Europe/Berlin, ...
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Surface tilt for the incidence angle (degrees from horizontal).
+        #[arg(long, default_value_t = 0.0)]
+        slope_deg: f64,
+        /// Surface azimuth for the incidence angle (degrees clockwise from north).
+        #[arg(long, default_value_t = 180.0)]
+        surface_azimuth_deg: f64,
+        /// CSV with columns time,lat,lon (optional elevation_m,pressure_hpa,temperature_c,delta_t_s).
+        #[arg(long, requires = "output")]
+        input: Option<PathBuf>,
+        /// CSV to write: the input rows plus zenith_deg,azimuth_deg,elevation_deg.
+        #[arg(long, requires = "input")]
+        output: Option<PathBuf>,
+    },
     /// Run a scenario file and write a results folder with summary.json.
     Run {
         /// Scenario file (TOML); see docs/scenarios.md.
@@ -126,10 +168,72 @@ fn main() {
             cell_m,
         } => demo(&out, seed, size_m, cell_m),
         Command::Run { scenario, out } => run(&scenario, out),
+        Command::Sun {
+            time,
+            lat,
+            lon,
+            elevation_m,
+            pressure_hpa,
+            temperature_c,
+            delta_t_s,
+            timezone,
+            slope_deg,
+            surface_azimuth_deg,
+            input,
+            output,
+        } => {
+            let o = urban_twin::sun::SunOptions {
+                elevation_m,
+                pressure_hpa,
+                temperature_c,
+                delta_t_s,
+                slope_deg,
+                surface_azimuth_deg,
+            };
+            sun(time, lat, lon, &timezone, &o, input, output)
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+fn sun(
+    time: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    timezone: &str,
+    o: &urban_twin::sun::SunOptions,
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+) -> Result<()> {
+    let tz = sim_shadow::time::TimeZone::parse(timezone).context("--timezone")?;
+    match (time, input, output) {
+        (Some(t), None, None) => {
+            let (Some(lat), Some(lon)) = (lat, lon) else {
+                bail!("--time needs --lat and --lon");
+            };
+            let r = urban_twin::sun::report(&t, lat, lon, &tz, o)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+        (None, Some(i), Some(out)) => {
+            let pb = ProgressBar::new(0);
+            pb.set_style(
+                ProgressStyle::with_template("[{elapsed}] [{bar:30}] {pos}/{len} rows")
+                    .expect("static template")
+                    .progress_chars("=> "),
+            );
+            let stats = urban_twin::sun::process_csv(&i, &out, &tz, o, &mut |done, total| {
+                pb.set_length(total as u64);
+                pb.set_position(done as u64);
+            })?;
+            pb.finish_and_clear();
+            println!("{} rows written to {}", stats.rows, out.display());
+            Ok(())
+        }
+        _ => bail!("give --time with --lat and --lon, or --input IN.csv with --output OUT.csv"),
     }
 }
 
@@ -171,6 +275,88 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
             println!("note: {n}");
         }
     }
+    if let Some(s) = &summary.shadow {
+        println!(
+            "shadow: {} x {} cells of {} m at {:.4} N {:.4} E (grid north {:+.3}° from true north), {}",
+            s.grid.width,
+            s.grid.height,
+            s.grid.cell_m,
+            s.site.latitude_deg,
+            s.site.longitude_deg,
+            -s.site.true_north_grid_deg,
+            s.timezone
+        );
+        for p in s.days.iter().chain(s.range.iter()) {
+            let change = p
+                .change
+                .as_ref()
+                .map(|c| {
+                    format!(
+                        "; vs. without the edits: mean {:+.2} h, {:.0} m² lose sun ({:.0} m² 1 h or more)",
+                        c.mean_change_h, c.area_losing_m2, c.area_losing_1h_m2
+                    )
+                })
+                .unwrap_or_default();
+            println!(
+                "sun hours {}: open ground {:.2} h, mean {:.2} h{change}",
+                p.label, p.possible_h, p.mean_sun_h
+            );
+        }
+        for t in &s.times {
+            println!(
+                "shadow at {}: sun azimuth {:.1}°, elevation {:.1}°, {:.1} % shaded",
+                t.time,
+                t.sun_azimuth_deg,
+                t.sun_elevation_deg,
+                100.0 * t.shaded_share
+            );
+        }
+        if let Some(f) = &s.facades {
+            println!(
+                "facades: {} points on {} buildings, {} rays ({:.1} M rays/s)",
+                f.points,
+                f.buildings,
+                f.rays,
+                f.rays_per_s / 1e6
+            );
+        }
+        if let Some(w) = &s.windows {
+            let newly = w
+                .din_newly_failing
+                .map(|n| format!(", {n} newly failing because of the edits"))
+                .unwrap_or_default();
+            println!(
+                "windows: {} on {} buildings; DIN 5034-1 ({} / {}): {} pass, {} fail{newly}; EN 17037 ({}): {}",
+                w.windows,
+                w.buildings,
+                w.din_equinox,
+                w.din_january,
+                w.din_pass,
+                w.din_fail,
+                w.en17037_day,
+                w.en_levels
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if let Some(so) = &s.solar {
+            println!(
+                "solar {}: {} roofs on {} buildings, {:.0} m², {:.0} MWh/year ({:.0} kWh/m²; ground {:.0} kWh/m²)",
+                so.year,
+                so.roofs,
+                so.buildings,
+                so.roof_area_m2,
+                so.roof_kwh_per_year / 1000.0,
+                so.mean_roof_kwh_per_m2,
+                so.ground_kwh_per_m2
+            );
+        }
+        for n in &s.notes {
+            println!("note: {n}");
+        }
+    }
     // Folders (the depth snapshots) as one entry each.
     let mut shown: Vec<String> = Vec::new();
     let mut folders: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -204,6 +390,7 @@ fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
             derived_cell_m: None,
         },
         flood: None,
+        shadow: None,
     };
     let pb = spinner();
     let summary = urban_twin::run_scenario(&scenario, out, &mut |p| show(&pb, p))?;

@@ -1,7 +1,8 @@
 //! The scenario file format (TOML, serde, `deny_unknown_fields`) and its validation into core
 //! types. A scenario names the city (the generated demo city, files, or nothing but a DEM),
 //! the edits that make a variant (add a building, remove buildings), the outputs to write,
-//! and the analyses to run: a flood simulation ([`flood`], `[flood]`).
+//! and the analyses to run: a flood simulation ([`flood`], `[flood]`) and a sun and shadow
+//! study ([`shadow`], `[shadow]`).
 //!
 //! ```toml
 //! [scenario]
@@ -23,11 +24,15 @@
 //! Relative paths are resolved against the scenario file's folder.
 
 pub mod flood;
+pub mod shadow;
 
 pub use flood::{
     BarrierSpec, BreachSpec, BuildingMode, EdgeKind, Edges, FloodNumerics, FloodOutputs,
     FloodSection, FloodSpec, GaugeSpec, Infiltration, InflowSpec, LossSpec, RainSpec, RegionSpec,
     WaterLevelSpec,
+};
+pub use shadow::{
+    Date, FacadesSpec, ShadowSection, ShadowSpec, SiteSpec, SolarSpec, WindowSource, WindowsSpec,
 };
 
 use crate::error::{Error, Result};
@@ -183,6 +188,7 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub outputs: OutputsSection,
     pub flood: Option<FloodSection>,
+    pub shadow: Option<ShadowSection>,
 }
 
 /// Where the city comes from, validated.
@@ -245,6 +251,8 @@ pub struct Scenario {
     pub outputs: Outputs,
     /// The flood simulation to run, if any.
     pub flood: Option<FloodSpec>,
+    /// The sun and shadow study to run, if any.
+    pub shadow: Option<ShadowSpec>,
 }
 
 /// Read and validate a scenario file.
@@ -427,6 +435,10 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
         .flood
         .map(|f| flood::validate(f, path, &base))
         .transpose()?;
+    let shadow = file
+        .shadow
+        .map(|s| shadow::validate(s, path, &base))
+        .transpose()?;
     Ok(Scenario {
         name,
         description: file.scenario.description,
@@ -441,6 +453,7 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
             derived_cell_m: o.derived_cell_m,
         },
         flood,
+        shadow,
     })
 }
 
