@@ -115,6 +115,8 @@ pub struct WindowSummary {
     pub din_pass: usize,
     pub din_fail: usize,
     pub en_levels: BTreeMap<String, usize>,
+    /// Generated windows left out because their wall touches a neighbouring building.
+    pub party_wall_windows_dropped: usize,
     /// With a comparison: windows that passed DIN 5034-1 without the edits and fail with them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub din_newly_failing: Option<usize>,
@@ -492,6 +494,12 @@ pub fn run(
         progress(Progress::Stage("shadow: facade sun hours"));
         let sel = select_buildings(city, &fs.buildings, sc, &grid)?;
         let pts = ss::sample::sample_walls(city, fs.spacing_m, sel.as_deref()).map_err(&e)?;
+        let (pts, dropped) = drop_party_walls(city, pts);
+        if dropped > 0 {
+            notes.push(format!(
+                "facades: {dropped} points on walls shared with a neighbouring building left out"
+            ));
+        }
         let opts = ss::facade::FacadeOptions::default();
         let mut cols: Vec<(String, Vec<f32>)> = Vec::new();
         let t0 = Instant::now();
@@ -856,15 +864,13 @@ fn points_on_base(
         .collect();
     let mut sub = FacadePoints::default();
     for &k in &keep {
-        sub.x.push(pts.x[k]);
-        sub.y.push(pts.y[k]);
-        sub.z.push(pts.z[k]);
-        sub.nx.push(pts.nx[k]);
-        sub.ny.push(pts.ny[k]);
-        sub.nz.push(pts.nz[k]);
-        sub.building.push(pts.building[k]);
-        sub.wall.push(pts.wall[k]);
-        sub.area_m2.push(pts.area_m2[k]);
+        sub.push(
+            pts.position(k),
+            pts.normal(k),
+            pts.building[k],
+            pts.wall[k],
+            pts.area_m2[k],
+        );
     }
     let s = ss::facade::facade_sun_seconds(bv.bvh(), &sub, steps, opts)?;
     let mut out = vec![f32::NAN; pts.len()];
@@ -872,6 +878,62 @@ fn points_on_base(
         out[k] = (f64::from(s[j]) / 3600.0) as f32;
     }
     Ok(out)
+}
+
+/// Leave out points on party walls: a probe 0.3 m out from the wall that lies inside another
+/// building's footprint below that building's roof. Returns the kept points and the count
+/// left out.
+fn drop_party_walls(city: &City, pts: FacadePoints) -> (FacadePoints, usize) {
+    const BUCKET_M: f64 = 50.0;
+    const PROBE_M: f64 = 0.3;
+    // Buckets of building indices by footprint bounding box.
+    let mut buckets: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    let key = |x: f64, y: f64| ((x / BUCKET_M).floor() as i64, (y / BUCKET_M).floor() as i64);
+    for (i, b) in city.buildings.iter().enumerate() {
+        let bb = b.bbox();
+        if bb.is_empty() {
+            continue;
+        }
+        let (k0, k1) = (key(bb.min[0], bb.min[1]), key(bb.max[0], bb.max[1]));
+        if (k1.0 - k0.0 + 1) * (k1.1 - k0.1 + 1) > 10_000 {
+            continue;
+        }
+        for kx in k0.0..=k1.0 {
+            for ky in k0.1..=k1.1 {
+                buckets.entry((kx, ky)).or_default().push(i);
+            }
+        }
+    }
+    let mut out = FacadePoints::default();
+    let mut dropped = 0;
+    for k in 0..pts.len() {
+        let (nx, ny) = (f64::from(pts.nx[k]), f64::from(pts.ny[k]));
+        let hl = (nx * nx + ny * ny).sqrt();
+        let mut party = false;
+        if hl > 0.5 {
+            let (px, py) = (pts.x[k] + PROBE_M * nx / hl, pts.y[k] + PROBE_M * ny / hl);
+            if let Some(list) = buckets.get(&key(px, py)) {
+                party = list.iter().any(|&i| {
+                    let b = &city.buildings[i];
+                    i != pts.building[k] as usize
+                        && b.roof_z.is_none_or(|r| pts.z[k] < r)
+                        && b.footprint.iter().any(|f| f.contains([px, py]))
+                });
+            }
+        }
+        if party {
+            dropped += 1;
+        } else {
+            out.push(
+                pts.position(k),
+                pts.normal(k),
+                pts.building[k],
+                pts.wall[k],
+                pts.area_m2[k],
+            );
+        }
+    }
+    (out, dropped)
 }
 
 /// Windows from a CSV file `id,building,x,y,z,azimuth_deg` (facing horizontally).
@@ -957,6 +1019,7 @@ fn windows(
     dir: &Path,
 ) -> Result<(WindowSummary, Vec<String>), RunError> {
     let e = shadow_err(sc);
+    let mut party_walls = 0usize;
     let (ids, pts) = match &ws.source {
         WindowSource::File(f) => read_windows(f, city, sc)?,
         WindowSource::Generate {
@@ -966,6 +1029,8 @@ fn windows(
             let sel = select_buildings(city, &ws.buildings, sc, &grid)?;
             let p = ss::sample::generate_windows(city, *storey_m, *spacing_m, sel.as_deref())
                 .map_err(&e)?;
+            let (p, dropped) = drop_party_walls(city, p);
+            party_walls = dropped;
             let mut count: BTreeMap<u32, usize> = BTreeMap::new();
             let ids = p
                 .building
@@ -1192,6 +1257,7 @@ fn windows(
             din_pass,
             din_fail: pts.len() - din_pass,
             en_levels,
+            party_wall_windows_dropped: party_walls,
             din_newly_failing: base_results.as_ref().map(|_| newly_failing),
             en_level_lowered: base_results.as_ref().map(|_| lowered),
             files: written.clone(),
@@ -1205,4 +1271,49 @@ fn round3(v: f64) -> f64 {
 }
 fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twin_core::geom::Polygon;
+    use twin_core::model::Building;
+
+    fn block(id: &str, x0: f64, w: f64, h: f64) -> Building {
+        let mut b = Building {
+            id: id.into(),
+            footprint: vec![Polygon::new(vec![
+                [x0, 0.0],
+                [x0 + w, 0.0],
+                [x0 + w, 10.0],
+                [x0, 10.0],
+            ])],
+            ground_z: Some(0.0),
+            measured_height_m: Some(h),
+            ..Default::default()
+        };
+        b.extrude_lod1();
+        b
+    }
+
+    #[test]
+    fn windows_on_party_walls_are_left_out() {
+        // Two row houses sharing the wall x = 10; the right one is lower (6 m vs 12 m), so
+        // the left house's windows above 6 m on that wall are real windows.
+        let mut city = City::new("row", 25832);
+        city.buildings.push(block("A", 0.0, 10.0, 12.0));
+        city.buildings.push(block("B", 10.0, 10.0, 6.0));
+        let all = ss::sample::generate_windows(&city, 3.0, 5.0, None).unwrap();
+        let (kept, dropped) = drop_party_walls(&city, all.clone());
+        assert_eq!(kept.len() + dropped, all.len());
+        // A: 4 storeys on the shared wall x = 10, 2 columns: the 2 lower storeys are below
+        // B's roof. B: 2 storeys on x = 10, 2 columns, all against A.
+        assert_eq!(dropped, 2 * 2 + 2 * 2);
+        for k in 0..kept.len() {
+            if (kept.x[k] - 10.0).abs() < 1e-6 {
+                assert_eq!(kept.building[k], 0);
+                assert!(kept.z[k] > 6.0);
+            }
+        }
+    }
 }

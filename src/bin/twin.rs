@@ -321,12 +321,20 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
             );
         }
         if let Some(w) = &s.windows {
+            let party = if w.party_wall_windows_dropped > 0 {
+                format!(
+                    " ({} on party walls left out)",
+                    w.party_wall_windows_dropped
+                )
+            } else {
+                String::new()
+            };
             let newly = w
                 .din_newly_failing
                 .map(|n| format!(", {n} newly failing because of the edits"))
                 .unwrap_or_default();
             println!(
-                "windows: {} on {} buildings; DIN 5034-1 ({} / {}): {} pass, {} fail{newly}; EN 17037 ({}): {}",
+                "windows: {} on {} buildings{party}; DIN 5034-1 ({} / {}): {} pass, {} fail{newly}; EN 17037 ({}): {}",
                 w.windows,
                 w.buildings,
                 w.din_equinox,

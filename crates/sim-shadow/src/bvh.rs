@@ -8,10 +8,11 @@
 //!   same local frame: `world − origin`.
 //! - The tree is a 4-wide BVH (BVH4): every inner node holds the boxes of up to four children
 //!   as structure-of-arrays `[f32; 4]` lanes, so one slab test covers four boxes in a few SIMD
-//!   instructions (SSE on x86_64, where it is part of the baseline; portable lane loops
-//!   elsewhere; see `lanes` for why and for the only `unsafe` of the module). Nodes are 128
-//!   bytes, aligned to 64, stored in depth-first order in one `Vec`, with the child visiting
-//!   order precomputed for each of the 8 direction octants.
+//!   instructions (SSE intrinsics on x86_64, where SSE is part of the baseline, portable lane
+//!   loops elsewhere; see `lanes` for the measurements that justify its `unsafe`, the only
+//!   `unsafe` of the crate's BVH). Nodes are 128 bytes, aligned to 64, stored in depth-first
+//!   order in one `Vec`, with the child visiting order precomputed for each of the 8
+//!   direction octants.
 //! - Leaves hold up to [`MAX_LEAF`] triangles as packets of four (`Tri4`, vertex coordinates
 //!   SoA), tested four at a time; unused lanes hold NaN and can never report a hit.
 //!
@@ -50,8 +51,8 @@
 //! fixed-size stack on the call stack.
 //!
 //! On the Den Haag tile (35,588 triangles, sun rays from 1 m facade samples) the packet path
-//! casts about 10–11 million rays per second on one core of the development machine, about
-//! 1.7× the single-ray loop (`benches/shadow_rays.rs`).
+//! casts about 10–11 million rays per second on one core of the development machine (thread
+//! CPU time, 90–100 ns per ray), about 2× the single-ray loop (`benches/shadow_rays.rs`).
 
 use rayon::prelude::*;
 
@@ -302,14 +303,22 @@ impl DirPre {
 
 use lanes::{F4, M4, U4};
 
-/// Four f32 lanes and lane masks for the slab and triangle kernels.
+/// Four f32 lanes, lane masks and u32 lanes for the slab and triangle kernels.
 ///
-/// On x86_64 they wrap SSE registers (`__m128`): SSE and SSE2 are part of the x86_64
-/// baseline, so the intrinsics are always available. Measured on the Den Haag tile
-/// (`benches/shadow_rays.rs`), the same kernels written as plain `[f32; 4]` lane loops were
-/// only partly vectorised by LLVM (scalar near planes, mask bits through byte packing) and
-/// cast rays about 2× slower. Elsewhere the portable lane loops are used; a unit test checks
-/// that both give bit-identical results.
+/// On x86_64 they wrap SSE registers (`std::arch` intrinsics; SSE and SSE2 are part of the
+/// x86_64 baseline, so they are always available); elsewhere they are plain loops over
+/// 16-byte aligned `[T; 4]` (`portable`). Why intrinsics, measured on the Den Haag benchmark
+/// (`benches/shadow_rays.rs`, cachegrind for instruction and simulated mispredict counts):
+/// - [`Bvh::occluded_many`] (packets): 911 vs 917 instructions per ray, within about 4 % in
+///   time: LLVM vectorises the portable loops as well, since the kernels load a node's
+///   planes and a leaf's vertices once ([`planes`], [`permuted`]).
+/// - [`Bvh::occluded`] and [`Bvh::closest_hit`] (one ray, branching on each child's hit
+///   bit): 1,429 vs 1,905 instructions and 8.8 vs 14.8 mispredicts per ray, about 175 vs
+///   450 ns per ray: the portable masks become scalar compare-and-branch chains there.
+///
+/// The `unsafe` blocks are in `sse` only; a unit test checks that both implementations give
+/// the same results. `max` and `min` follow the `maxps`/`minps` rule: the *second* operand
+/// when either is NaN; the slab test relies on it (see [`slab4_mask`]).
 mod lanes {
     #[cfg(not(target_arch = "x86_64"))]
     pub(super) use portable::{F4, M4, U4};
@@ -432,6 +441,11 @@ mod lanes {
             pub fn bits(self) -> u32 {
                 (unsafe { _mm_movemask_ps(self.0) }) as u32
             }
+            /// Whether any lane is set.
+            #[inline(always)]
+            pub fn any(self) -> bool {
+                self.bits() != 0
+            }
             /// `bit` in the lanes that are set, 0 elsewhere.
             #[inline(always)]
             pub fn select(self, bit: u32) -> U4 {
@@ -442,11 +456,15 @@ mod lanes {
 
     #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
     pub(super) mod portable {
+        // Aligned like an SSE register, so that arrays of lanes never straddle cache lines.
         #[derive(Debug, Clone, Copy)]
+        #[repr(C, align(16))]
         pub struct F4([f32; 4]);
         #[derive(Debug, Clone, Copy)]
-        pub struct M4([bool; 4]);
+        #[repr(C, align(16))]
+        pub struct M4([u32; 4]);
         #[derive(Debug, Clone, Copy)]
+        #[repr(C, align(16))]
         pub struct U4([u32; 4]);
 
         impl U4 {
@@ -519,15 +537,27 @@ mod lanes {
             }
             #[inline(always)]
             pub fn lt(self, o: F4) -> M4 {
-                M4(each!(|i: usize| self.0[i] < o.0[i]))
+                M4(each!(|i: usize| if self.0[i] < o.0[i] {
+                    u32::MAX
+                } else {
+                    0
+                }))
             }
             #[inline(always)]
             pub fn le(self, o: F4) -> M4 {
-                M4(each!(|i: usize| self.0[i] <= o.0[i]))
+                M4(each!(|i: usize| if self.0[i] <= o.0[i] {
+                    u32::MAX
+                } else {
+                    0
+                }))
             }
             #[inline(always)]
             pub fn eq(self, o: F4) -> M4 {
-                M4(each!(|i: usize| self.0[i] == o.0[i]))
+                M4(each!(|i: usize| if self.0[i] == o.0[i] {
+                    u32::MAX
+                } else {
+                    0
+                }))
             }
             #[inline(always)]
             pub fn xor_sign(self, s: F4) -> F4 {
@@ -555,13 +585,21 @@ mod lanes {
             pub fn andnot(self, o: M4) -> M4 {
                 M4(each!(|i: usize| !self.0[i] & o.0[i]))
             }
+            /// Whether any lane is set.
+            #[inline(always)]
+            pub fn any(self) -> bool {
+                (self.0[0] | self.0[1] | self.0[2] | self.0[3]) != 0
+            }
             #[inline(always)]
             pub fn bits(self) -> u32 {
-                (0..4).fold(0, |m, i| m | (u32::from(self.0[i]) << i))
+                (self.0[0] >> 31)
+                    | (self.0[1] >> 31) << 1
+                    | (self.0[2] >> 31) << 2
+                    | (self.0[3] >> 31) << 3
             }
             #[inline(always)]
             pub fn select(self, bit: u32) -> U4 {
-                U4(each!(|i: usize| if self.0[i] { bit } else { 0 }))
+                U4(each!(|i: usize| self.0[i] & bit))
             }
         }
     }
@@ -571,19 +609,30 @@ mod lanes {
 /// when the ray enters box i within `[t_min, t_max]`; `tn` receives the entry distances.
 #[inline(always)]
 fn slab4(n: &Node4, r: &DirPre, o: &[F4; 3], t_min: F4, t_max: F4, tn: &mut F4) -> u32 {
-    slab4_mask(n, r, o, t_min, t_max, tn).bits()
+    slab4_mask(&planes(n, r), r, o, t_min, t_max, tn).bits()
 }
 
-/// [`slab4`] as a lane mask.
+/// A node's child boxes as the planes a direction meets first and last:
+/// `[near x, near y, near z, far x, far y, far z]`, one lane per child. Loaded once per node
+/// for all rays of a packet.
 #[inline(always)]
-fn slab4_mask(n: &Node4, r: &DirPre, o: &[F4; 3], t_min: F4, t_max: F4, tn: &mut F4) -> M4 {
+fn planes(n: &Node4, r: &DirPre) -> [F4; 6] {
+    let idx = [
+        r.near[0], r.near[1], r.near[2], r.far[0], r.far[1], r.far[2],
+    ];
+    idx.map(|i| F4::load(&n.b[i]))
+}
+
+/// [`slab4`] on prepared [`planes`], as a lane mask.
+#[inline(always)]
+fn slab4_mask(p: &[F4; 6], r: &DirPre, o: &[F4; 3], t_min: F4, t_max: F4, tn: &mut F4) -> M4 {
     let (inv, invf) = (&r.inv4, &r.inv_far4);
-    let nx = F4::load(&n.b[r.near[0]]).sub(o[0]).mul(inv[0]);
-    let ny = F4::load(&n.b[r.near[1]]).sub(o[1]).mul(inv[1]);
-    let nz = F4::load(&n.b[r.near[2]]).sub(o[2]).mul(inv[2]);
-    let fx = F4::load(&n.b[r.far[0]]).sub(o[0]).mul(invf[0]);
-    let fy = F4::load(&n.b[r.far[1]]).sub(o[1]).mul(invf[1]);
-    let fz = F4::load(&n.b[r.far[2]]).sub(o[2]).mul(invf[2]);
+    let nx = p[0].sub(o[0]).mul(inv[0]);
+    let ny = p[1].sub(o[1]).mul(inv[1]);
+    let nz = p[2].sub(o[2]).mul(inv[2]);
+    let fx = p[3].sub(o[0]).mul(invf[0]);
+    let fy = p[4].sub(o[1]).mul(invf[1]);
+    let fz = p[5].sub(o[2]).mul(invf[2]);
     // `a.max(b)` / `a.min(b)` return `b` when `a` is NaN: a plane distance is NaN only for a
     // ray in that slab's boundary plane (0 × ∞), which must not cull the box, so plane
     // distances come first and the interval ends last.
@@ -633,9 +682,17 @@ impl Sheared {
         let mut v = ax.mul(cy).sub(ay.mul(cx));
         let mut w = bx.mul(ay).sub(by.mul(ax));
         let zero = F4::splat(0.0);
-        let on_edge = u.eq(zero).or(v.eq(zero)).or(w.eq(zero)).bits();
-        if on_edge != 0 {
-            edges_f64(on_edge, [ax, ay, bx, by, cx, cy], &mut u, &mut v, &mut w);
+        // Some edge function exactly 0 (one comparison instead of three: `min(|u|, |v|, |w|)`
+        // is 0 exactly when one of them is, for the finite lanes that can hit).
+        let on_edge = u.abs().min(v.abs()).min(w.abs()).eq(zero);
+        if on_edge.any() {
+            edges_f64(
+                on_edge.bits(),
+                [ax, ay, bx, by, cx, cy],
+                &mut u,
+                &mut v,
+                &mut w,
+            );
         }
         let neg = u.lt(zero).or(v.lt(zero)).or(w.lt(zero));
         let pos = zero.lt(u).or(zero.lt(v)).or(zero.lt(w));
@@ -663,14 +720,33 @@ impl Sheared {
 /// lane mask of hits with t in (t_min, t_max) and, per lane, t (valid for hit lanes only).
 #[inline(always)]
 fn tri4(p: &Tri4, r: &DirPre, o: &[F4; 3], t_min: F4, t_max: F4, t_out: &mut F4) -> u32 {
-    let (kx, ky, kz) = (r.kx, r.ky, r.kz);
-    let op = [o[kx], o[ky], o[kz]];
+    let op = [o[r.kx], o[r.ky], o[r.kz]];
+    tri4_prepared(&permuted(p, r), r, op, t_min, t_max, Some(t_out))
+}
+
+/// A packet's vertex coordinates along the permuted axes `(kx, ky, kz)` of a direction:
+/// `[vertex][axis']`. Loaded once per leaf for all rays of a packet.
+#[inline(always)]
+fn permuted(p: &Tri4, r: &DirPre) -> [[F4; 3]; 3] {
+    p.v.each_ref()
+        .map(|v| [F4::load(&v[r.kx]), F4::load(&v[r.ky]), F4::load(&v[r.kz])])
+}
+
+/// [`tri4`] on prepared [`permuted`] vertices, with the origin `op` along the permuted axes.
+#[inline(always)]
+fn tri4_prepared(
+    v: &[[F4; 3]; 3],
+    r: &DirPre,
+    op: [F4; 3],
+    t_min: F4,
+    t_max: F4,
+    t_out: Option<&mut F4>,
+) -> u32 {
     let mut s = Sheared::zero();
-    for (i, v) in p.v.iter().enumerate() {
-        let vp = [F4::load(&v[kx]), F4::load(&v[ky]), F4::load(&v[kz])];
-        s.set(i, vp, op, r);
+    for (i, vi) in v.iter().enumerate() {
+        s.set(i, *vi, op, r);
     }
-    s.hits(t_min, t_max, Some(t_out))
+    s.hits(t_min, t_max, t_out)
 }
 
 /// The edge functions of the lanes in `lanes` recomputed in f64, where the products of f32
@@ -1077,17 +1153,19 @@ impl Bvh {
         if self.root == EMPTY_REF || n == 0 || t_min.is_nan() || t_max.is_nan() {
             return 0;
         }
+        // Per ray: origin along x, y, z (slabs) and along the permuted axes (triangles).
         let mut o4 = [[F4::splat(0.0); 3]; PACKET];
+        let mut op4 = [[F4::splat(0.0); 3]; PACKET];
         let mut active = 0u32;
         for (j, o) in origins[..n].iter().enumerate() {
             if finite3(*o) {
                 o4[j] = o.map(F4::splat);
+                op4[j] = [o[r.kx], o[r.ky], o[r.kz]].map(F4::splat);
                 active |= 1 << j;
             }
         }
         let (tmin4, tmax4) = (F4::splat(t_min), F4::splat(t_max));
         let mut tn = F4::splat(0.0);
-        let mut tt = F4::splat(0.0);
         let mut hit = 0u32;
         let mut sp = 0usize;
         let (mut cur, mut rays) = (self.root, active);
@@ -1099,11 +1177,12 @@ impl Bvh {
                     let count = ((cur >> 28) & 7) as usize + 1;
                     if let Some(ps) = self.packets.get(first..first + count) {
                         for p in ps {
+                            let v = permuted(p, r);
                             let mut m = rays & !hit;
                             while m != 0 {
                                 let j = m.trailing_zeros() as usize;
                                 m &= m - 1;
-                                if tri4(p, r, &o4[j], tmin4, tmax4, &mut tt) != 0 {
+                                if tri4_prepared(&v, r, op4[j], tmin4, tmax4, None) != 0 {
                                     hit |= 1 << j;
                                 }
                             }
@@ -1114,12 +1193,13 @@ impl Bvh {
                     }
                 } else if let Some(node) = self.nodes.get(cur as usize) {
                     // Per child lane, the rays entering it (bit j for ray j).
+                    let pl = planes(node, r);
                     let mut acc = U4::zero();
                     let mut m = rays;
                     while m != 0 {
                         let j = m.trailing_zeros();
                         m &= m - 1;
-                        let mask = slab4_mask(node, r, &o4[j as usize], tmin4, tmax4, &mut tn);
+                        let mask = slab4_mask(&pl, r, &o4[j as usize], tmin4, tmax4, &mut tn);
                         acc = acc.or(mask.select(1 << j));
                     }
                     let lane_rays = acc.to_array();
@@ -2262,6 +2342,55 @@ mod tests {
         assert!(bvh.occluded([0.0, 0.2, 0.2], [1.0, 0.0, 0.0], 1e-2, f32::INFINITY));
     }
 
+    #[test]
+    fn lane_operations_follow_the_maxps_rules() {
+        let nan = f32::NAN;
+        let a = F4::load(&[1.0, nan, 3.0, -0.0]);
+        let b = F4::load(&[2.0, 5.0, nan, 0.0]);
+        // The second operand when either is NaN (the slab test depends on it).
+        assert_eq!(a.max(b).to_array()[..1], [2.0]);
+        assert_eq!(a.max(b).to_array()[1], 5.0);
+        assert!(a.max(b).to_array()[2].is_nan());
+        assert_eq!(a.min(b).to_array()[1], 5.0);
+        assert!(a.min(b).to_array()[2].is_nan());
+        assert_eq!(a.min(b).to_array()[0], 1.0);
+        // -0.0 vs 0.0 compare equal: the second one is kept.
+        assert_eq!(a.max(b).to_array()[3].to_bits(), 0.0f32.to_bits());
+        assert_eq!(a.lt(b).bits(), 0b0001);
+        assert_eq!(a.le(b).bits(), 0b1001);
+        assert_eq!(a.eq(b).bits(), 0b1000);
+        assert_eq!(a.lt(b).or(a.eq(b)).bits(), 0b1001);
+        assert_eq!(a.lt(b).and(a.le(b)).bits(), 0b0001);
+        assert_eq!(a.lt(b).andnot(a.le(b)).bits(), 0b1000);
+        assert_eq!(
+            a.le(b).select(1 << 31).or(U4::zero()).to_array(),
+            [1 << 31, 0, 0, 1 << 31]
+        );
+        let s = F4::load(&[-1.0, 2.0, -0.0, 0.0]);
+        assert_eq!(
+            F4::load(&[3.0, 3.0, 3.0, 3.0]).xor_sign(s).to_array(),
+            [-3.0, 3.0, -3.0, 3.0]
+        );
+        assert_eq!(
+            s.abs().to_array().map(f32::to_bits),
+            [1.0f32, 2.0, 0.0, 0.0].map(f32::to_bits)
+        );
+        assert_eq!(
+            F4::splat(2.0)
+                .mul(F4::splat(3.0))
+                .sub(F4::splat(1.0))
+                .to_array(),
+            [5.0; 4]
+        );
+        assert_eq!(
+            F4::splat(6.0)
+                .div(F4::splat(4.0))
+                .add(F4::splat(0.5))
+                .to_array(),
+            [2.0; 4]
+        );
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn sse_and_portable_lanes_agree() {
@@ -2317,6 +2446,7 @@ mod tests {
             assert_eq!(sa.lt(sb).bits(), pa.lt(pb).bits());
             assert_eq!(sa.le(sb).bits(), pa.le(pb).bits());
             assert_eq!(sa.eq(sb).bits(), pa.eq(pb).bits());
+            assert_eq!(sa.eq(sb).any(), pa.eq(pb).any());
             let (sm, pm) = (sa.lt(sb).or(sa.eq(sb)), pa.lt(pb).or(pa.eq(pb)));
             assert_eq!(sm.bits(), pm.bits());
             assert_eq!(sm.and(sa.le(sb)).bits(), pm.and(pa.le(pb)).bits());
