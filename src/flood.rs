@@ -633,7 +633,7 @@ fn hms(t: f64) -> String {
 }
 
 /// A round upper bound for a colour scale.
-fn nice_max(v: f64) -> f64 {
+pub(crate) fn nice_max(v: f64) -> f64 {
     if !(v.is_finite() && v > 0.0) {
         return 1.0;
     }

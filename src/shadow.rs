@@ -3,6 +3,7 @@
 //! rasters, facade and window sun hours with DIN 5034-1 and EN 17037, solar potential on
 //! roofs; results as GeoTIFF, CSV, GeoJSON and PNG maps.
 
+use crate::flood::nice_max;
 use crate::{Progress, RunError};
 use serde::Serialize;
 use sim_shadow as ss;
@@ -771,19 +772,6 @@ fn ground_mean(irr: &Raster<f32>, mask: &Raster<u8>, surf: &ss::solar::Surfaces)
         .map(|((v, _), _)| *v)
         .collect();
     mean_of(&v)
-}
-
-fn nice_max(v: f64) -> f64 {
-    if !(v.is_finite() && v > 0.0) {
-        return 1.0;
-    }
-    let p = 10f64.powf(v.log10().floor());
-    for m in [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
-        if m * p >= v {
-            return m * p;
-        }
-    }
-    10.0 * p
 }
 
 /// Red (less sun) – white – blue (more sun).
