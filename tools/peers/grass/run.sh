@@ -26,7 +26,7 @@
 #             step of that cell is sunlit too: the rows next to the DSM's 10 null rows come out
 #             in sun all day. FILL_STEPS (default 0.0166667) x FILL_NPROCS (default 2)
 #   twinvar   urban-twin variants (not timed): step_min = 3 (r.sun's step=0.05) and
-#             pressure_hpa = 1e-6 (no refraction, as r.sun), outputs in $WORK/out_var_*
+#             pressure_hpa = 1 (the lowest allowed: refraction 1/1013 of normal, ~0, as r.sun), outputs in $WORK/out_var_*
 #   compare   r.out.gdal every insol_time map, compare.py against sun_hours_2026-03-21.tif
 #
 # Every timed command is run through /usr/bin/time -v (inside `grass --exec`, so GRASS's own
@@ -207,7 +207,7 @@ if has twinvar; then
     sed -e '/^\[scenario\]/,/^name/ s/^name = .*/name = "peer-dsm-'$v'"/' "$WORK/dsm.toml" > "$WORK/dsm_$v.toml"
     case $v in
       step3) sed -i 's/^step_min = .*/step_min = 3.0/' "$WORK/dsm_$v.toml" ;;
-      norefr) printf '[shadow.site]\npressure_hpa = 1e-6\n' >> "$WORK/dsm_$v.toml" ;;
+      norefr) printf '[shadow.site]\npressure_hpa = 1.0\n' >> "$WORK/dsm_$v.toml" ;;
     esac
     "$TWIN" run "$WORK/dsm_$v.toml" --out "$WORK/out_var_$v" > "$WORK/logs/twinvar_$v.out" 2>&1
   done
