@@ -129,7 +129,7 @@ EOF
     for r in $(seq 1 "$TWIN_REPS"); do
       o=$WORK/out_t${t}_r$r
       # SUMMARY: timed puts summary.json's timing_s.shadow into the TSV's shadow_s column
-      SUMMARY=$o/summary.json RAYON_NUM_THREADS=$t timed "twin_t${t}_r$r" "$t" "$TWIN" run "$WORK/dsm.toml" --out "$o"
+      SUMMARY=$o/summary.json RAYON_NUM_THREADS=$t timed "twin_t${t}_r$r$TAG" "$t" "$TWIN" run "$WORK/dsm.toml" --out "$o"
       rm -rf "$o"
     done
   done
