@@ -118,6 +118,15 @@ def main():
           f"cell (row {oi[0]}, col {oi[1]}, x {ox:.1f}, y {oy:.1f}, "
           f"{out['twin']['open_ground_cell']['dist_to_building_or_edge_m']} m from a building or the edge): {tw[oi]:.4f} h\n")
     nodist = chessboard_distance(~valid_t, limit=5)  # cells from the nearest nodata cell
+    # "knife-edge" roofs: north-facing roof cells pitched near the sun's noon elevation on the
+    # equinox at 53.5 N (36.7-36.9 deg), where 0.1 deg of solar geometry moves hours
+    knife = None
+    if a.dsm and mask is not None:
+        z = read(a.dsm)[0]
+        gy, gx = np.gradient(z)  # gy: per row = southwards; > 0 rises to the south = faces north
+        with np.errstate(invalid="ignore"):
+            slope = np.degrees(np.arctan(np.hypot(gx, gy)))
+            knife = mask & (gy > 0.3) & (slope > 34) & (slope < 39.5)
     rows = []
     for g in a.grass:
         gr, ggt = read(g)
@@ -139,6 +148,11 @@ def main():
             "offset_corrected": stats(d - od, valid),
         }
         res["away_from_nodata"] = stats(d, valid & (nodist > 3))
+        if knife is not None:
+            res["knife_edge_roofs"] = stats(d, valid & knife)
+            res["without_knife_edge_roofs"] = stats(d, valid & ~knife)
+            big = valid & (np.abs(d) > 2)
+            res["share_of_absdiff_gt_2h_on_knife_edge_roofs"] = float((big & knife).sum() / max(1, big.sum()))
         if mask is not None:
             res["ground"] = stats(d, valid & ~mask)
             res["roofs"] = stats(d, valid & mask)
@@ -163,7 +177,10 @@ def main():
                        ("offset_corrected", "all cells, d minus the open-ground difference"),
                        ("away_from_nodata", "cells more than 3 cells from a nodata cell "
                         "(drops the rows next to the DSM's null strip)"),
-                       ("ground", "ground (no building)"), ("roofs", "roofs (building mask)")]:
+                       ("ground", "ground (no building)"), ("roofs", "roofs (building mask)"),
+                       ("knife_edge_roofs", "north-facing roof cells pitched 34-39.5 deg (the noon sun "
+                        "is at 36.7-36.9 deg: a tenth of a degree moves hours)"),
+                       ("without_knife_edge_roofs", "all cells but those roofs")]:
         if key not in rows[0][1]:
             continue
         print(f"\n**{title}**\n")

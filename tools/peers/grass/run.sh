@@ -80,12 +80,14 @@ timed() {
   ( while :; do echo "$(date +%s) $(cat /proc/loadavg)"; sleep 5; done ) >> "$lf.samples" &
   local sampler=$!
   log "$name (threads $threads, load $lb): $*"
+  local rc=0
   if [ $ingrass = 1 ]; then
-    G /usr/bin/time -v -o "$tf" "$@" > "$WORK/logs/$name.out" 2>&1
+    G /usr/bin/time -v -o "$tf" "$@" > "$WORK/logs/$name.out" 2>&1 || rc=$?
   else
-    /usr/bin/time -v -o "$tf" "$@" > "$WORK/logs/$name.out" 2>&1
+    /usr/bin/time -v -o "$tf" "$@" > "$WORK/logs/$name.out" 2>&1 || rc=$?
   fi
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+  if [ $rc != 0 ]; then log "  FAILED (exit $rc), see $WORK/logs/$name.out"; return $rc; fi
   local la; la=$(cut -d' ' -f1 /proc/loadavg)
   { echo "after: $(uptime)"; echo "others: $(others)"; } >> "$lf"
   local lm; lm=$(awk '{s+=$2; n++} END {if (n) printf "%.2f", s/n; else print "nan"}' "$lf.samples")
