@@ -1,5 +1,10 @@
 //! # sim-traffic
 //!
-//! Road networks, equilibrium assignment, closures and evacuation (issue 5), over the
-//! `twin_core::model::RoadGraph`. Pure computation: no file or network IO, no bevy. Not yet
-//! implemented; this crate only reserves its place in the workspace.
+//! Road networks, equilibrium assignment, closures and evacuation over flat arrays. Pure
+//! computation: no file or network IO, no bevy.
+
+pub mod error;
+pub mod network;
+
+pub use error::TrafficError;
+pub use network::{CostParams, Demand, LinkSpec, Network};
