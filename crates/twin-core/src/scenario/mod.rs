@@ -1,8 +1,8 @@
 //! The scenario file format (TOML, serde, `deny_unknown_fields`) and its validation into core
 //! types. A scenario names the city (the generated demo city, files, or nothing but a DEM),
 //! the edits that make a variant (add a building, remove buildings), the outputs to write,
-//! and the analyses to run: a flood simulation ([`flood`], `[flood]`) and a sun and shadow
-//! study ([`shadow`], `[shadow]`).
+//! and the analyses to run: a flood simulation ([`flood`], `[flood]`) a sun and shadow
+//! study ([`shadow`], `[shadow]`) and traffic ([`traffic`], `[traffic]`).
 //!
 //! ```toml
 //! [scenario]
@@ -25,6 +25,7 @@
 
 pub mod flood;
 pub mod shadow;
+pub mod traffic;
 
 pub use flood::{
     BarrierSpec, BreachSpec, BuildingMode, EdgeKind, Edges, FloodNumerics, FloodOutputs,
@@ -34,6 +35,7 @@ pub use flood::{
 pub use shadow::{
     Date, FacadesSpec, ShadowSection, ShadowSpec, SiteSpec, SolarSpec, WindowSource, WindowsSpec,
 };
+pub use traffic::{TrafficSection, TrafficSpec};
 
 use crate::error::{Error, Result};
 use crate::geom::{BBox2, P2, Polygon};
@@ -189,6 +191,7 @@ pub struct ScenarioFile {
     pub outputs: OutputsSection,
     pub flood: Option<FloodSection>,
     pub shadow: Option<ShadowSection>,
+    pub traffic: Option<TrafficSection>,
 }
 
 /// Where the city comes from, validated.
@@ -253,6 +256,8 @@ pub struct Scenario {
     pub flood: Option<FloodSpec>,
     /// The sun and shadow study to run, if any.
     pub shadow: Option<ShadowSpec>,
+    /// The traffic assignment and evacuation to run, if any.
+    pub traffic: Option<TrafficSpec>,
 }
 
 /// Read and validate a scenario file.
@@ -439,6 +444,21 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
         .shadow
         .map(|s| shadow::validate(s, path, &base))
         .transpose()?;
+    let traffic = file
+        .traffic
+        .map(|t| traffic::validate(t, path, &base))
+        .transpose()?;
+    if let Some(t) = &traffic
+        && let Some(fl) = &t.flood
+        && fl.results.is_none()
+        && flood.is_none()
+    {
+        return Err(field_err(
+            path,
+            "traffic.flood",
+            "needs a `[flood]` section in this scenario or `results` naming an earlier flood run",
+        ));
+    }
     Ok(Scenario {
         name,
         description: file.scenario.description,
@@ -454,6 +474,7 @@ pub fn validate(file: ScenarioFile, path: &Path) -> Result<Scenario> {
         },
         flood,
         shadow,
+        traffic,
     })
 }
 
