@@ -646,12 +646,39 @@ pub(crate) fn nice_max(v: f64) -> f64 {
     10.0 * p
 }
 
+/// Points whose first time under water deeper than `depth_m` the flood run records (road
+/// sample points for the traffic section). Points on buildings, outside the domain or in a
+/// prescribed water level zone (the river under a bridge) are never flooded here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepthWatch {
+    pub points: Vec<P2>,
+    pub depth_m: f64,
+    /// Flood time (s) when each point first got deeper than `depth_m`; NaN: never.
+    pub first_s: Vec<f64>,
+    /// Time resolution of `first_s` (s): the interval at which depths were checked.
+    pub interval_s: f64,
+}
+
+impl DepthWatch {
+    pub fn new(points: Vec<P2>, depth_m: f64) -> Self {
+        let n = points.len();
+        DepthWatch {
+            points,
+            depth_m,
+            first_s: vec![f64::NAN; n],
+            interval_s: 0.0,
+        }
+    }
+}
+
 /// Run the flood section; returns its summary and the files written (relative to `dir`).
+/// `watch` (if any) gets the times its points flood, checked at every gauge interval.
 pub fn run(
     city: &City,
     f: &FloodSpec,
     sc: &Scenario,
     dir: &Path,
+    mut watch: Option<&mut DepthWatch>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(FloodSummary, Vec<String>), RunError> {
     progress(Progress::Stage("flood: preparing the grid"));
@@ -704,11 +731,38 @@ pub fn run(
     mass_series.push(sim.mass_balance());
     let wall = Instant::now();
     let chunk = f.gauge_interval_s.min(f.output_interval_s);
+    // Cells of the watched points (computed cells only), checked after every chunk.
+    let watched: Vec<(usize, usize, usize)> = match &mut watch {
+        Some(w) => {
+            w.interval_s = chunk;
+            w.points
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| {
+                    let (i, j) = spec.cell_at(p[0], p[1])?;
+                    (kinds.get(i, j) == 0).then_some((k, i, j))
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let check_watch = |sim: &sf::Simulation, w: &mut Option<&mut DepthWatch>| {
+        if let Some(w) = w {
+            let t = sim.time();
+            for &(k, i, j) in &watched {
+                if w.first_s[k].is_nan() && sim.depth_at(i, j) > w.depth_m {
+                    w.first_s[k] = t;
+                }
+            }
+        }
+    };
+    check_watch(&sim, &mut watch);
     let mut next_out = f.output_interval_s;
     let total = f.duration_s;
     while sim.time() < total {
         let target = (sim.time() + chunk).min(next_out).min(total);
         sim.advance_to(target).map_err(flood_err(sc))?;
+        check_watch(&sim, &mut watch);
         let t = sim.time();
         let el = wall.elapsed().as_secs_f64().max(1e-9);
         let status = format!(

@@ -11,6 +11,7 @@ pub mod flood;
 pub mod outputs;
 pub mod shadow;
 pub mod sun;
+pub mod traffic;
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,13 @@ pub enum RunError {
         #[source]
         source: sim_shadow::ShadowError,
     },
+    /// The traffic section cannot be set up or run; `context` names the scenario and field.
+    #[error("{context}: {source}")]
+    Traffic {
+        context: String,
+        #[source]
+        source: sim_traffic::TrafficError,
+    },
     /// An input file with bad content (`message` says where in it and what).
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
@@ -80,6 +88,9 @@ pub struct RunSummary {
     /// The sun and shadow study, when the scenario has a `[shadow]` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadow: Option<shadow::ShadowSummary>,
+    /// Traffic assignment and evacuation, when the scenario has a `[traffic]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<traffic::TrafficSummary>,
     /// Files written in the results directory, sorted.
     pub outputs: Vec<String>,
     /// Wall-clock seconds per step (not part of determinism checks).
@@ -193,14 +204,33 @@ pub fn run_scenario(
         edits: report,
         flood: None,
         shadow: None,
+        traffic: None,
         outputs: Vec::new(),
         timing_s: timing,
     };
     let staging = outputs::Staging::create(out_dir)?;
     let mut files = Vec::new();
+    // Road sample points whose flooding the flood run records for the traffic section.
+    let mut watch = match (&scenario.traffic, &scenario.flood) {
+        (Some(tr), Some(_)) => match &tr.flood {
+            Some(tf) if tf.results.is_none() => {
+                let (pts, link) = traffic::flood_watch_points(&city, tr, 2.0);
+                Some((flood::DepthWatch::new(pts, tf.depth_m), link))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
     if let Some(f) = &scenario.flood {
         let t = Instant::now();
-        let (fs, written) = flood::run(&city, f, scenario, staging.dir(), progress)?;
+        let (fs, written) = flood::run(
+            &city,
+            f,
+            scenario,
+            staging.dir(),
+            watch.as_mut().map(|w| &mut w.0),
+            progress,
+        )?;
         summary
             .timing_s
             .push(("flood".into(), t.elapsed().as_secs_f64()));
@@ -215,6 +245,22 @@ pub fn run_scenario(
             .timing_s
             .push(("shadow".into(), t.elapsed().as_secs_f64()));
         summary.shadow = Some(ss);
+        files.extend(written);
+    }
+    if let Some(tr) = &scenario.traffic {
+        let t = Instant::now();
+        let (ts, written) = traffic::run(
+            &city,
+            tr,
+            scenario,
+            staging.dir(),
+            watch.as_ref().map(|(w, l)| (w, l.as_slice())),
+            progress,
+        )?;
+        summary
+            .timing_s
+            .push(("traffic".into(), t.elapsed().as_secs_f64()));
+        summary.traffic = Some(ts);
         files.extend(written);
     }
     files.extend(outputs::write_city_outputs(

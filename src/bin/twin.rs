@@ -97,11 +97,50 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Run a scenario file and write a results folder with summary.json.
+    /// Traffic tools: equilibrium assignment on TNTP networks.
+    Traffic {
+        #[command(subcommand)]
+        command: TrafficCommand,
+    },
     Run {
         /// Scenario file (TOML); see docs/scenarios.md.
         scenario: PathBuf,
         /// Results folder; default `out/<scenario name>`. Replaced only when the run succeeds.
         #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrafficCommand {
+    /// Static user-equilibrium assignment of a TNTP network; prints a JSON summary.
+    Assign {
+        /// TNTP network (`*_net.tntp`).
+        #[arg(long)]
+        net: PathBuf,
+        /// TNTP trips (`*_trips.tntp`) or an OD CSV (`origin,destination,flow`).
+        #[arg(long)]
+        trips: PathBuf,
+        /// `algorithm_b` (bush-based, default), `bfw` (bi-conjugate Frank-Wolfe) or `fw`.
+        #[arg(long, default_value = "algorithm_b")]
+        algorithm: String,
+        /// Time units per toll unit in the generalized cost.
+        #[arg(long, default_value_t = 0.0)]
+        toll_factor: f64,
+        /// Time units per length unit in the generalized cost.
+        #[arg(long, default_value_t = 0.0)]
+        distance_factor: f64,
+        /// Stop at this relative gap (TSTT - SPTT) / TSTT.
+        #[arg(long, default_value_t = 1e-10)]
+        target_gap: f64,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 600.0)]
+        max_seconds: f64,
+        /// Stop after this many iterations.
+        #[arg(long, default_value_t = 100_000)]
+        max_iterations: usize,
+        /// Link flows as CSV (`from,to,volume,cost`); written atomically.
+        #[arg(long)]
         out: Option<PathBuf>,
     },
 }
@@ -168,6 +207,33 @@ fn main() {
             cell_m,
         } => demo(&out, seed, size_m, cell_m),
         Command::Run { scenario, out } => run(&scenario, out),
+        Command::Traffic {
+            command:
+                TrafficCommand::Assign {
+                    net,
+                    trips,
+                    algorithm,
+                    toll_factor,
+                    distance_factor,
+                    target_gap,
+                    max_seconds,
+                    max_iterations,
+                    out,
+                },
+        } => traffic_assign(
+            &net,
+            &trips,
+            &algorithm,
+            urban_twin::traffic::standalone::AssignOptions {
+                algorithm: sim_traffic::assign::Algorithm::AlgorithmB,
+                toll_factor,
+                distance_factor,
+                target_gap,
+                max_seconds,
+                max_iterations,
+            },
+            out,
+        ),
         Command::Sun {
             time,
             lat,
@@ -235,6 +301,111 @@ fn sun(
         }
         _ => bail!("give --time with --lat and --lon, or --input IN.csv with --output OUT.csv"),
     }
+}
+
+fn print_traffic(t: &urban_twin::traffic::TrafficSummary) {
+    let n = &t.network;
+    println!(
+        "traffic: {} with {} nodes, {} links ({:.1} km), {} zones",
+        n.source, n.nodes, n.links, n.length_km, n.zones
+    );
+    if let Some(d) = &t.demand {
+        println!(
+            "demand: {:.0} trips ({}); {:.0} residents, {:.0} jobs",
+            d.trips, d.source, d.residents, d.jobs
+        );
+    }
+    let line = |what: &str, a: &urban_twin::traffic::AssignInfo| {
+        println!(
+            "{what}: {} to relative gap {:.2e} in {} iterations ({:.3} s); {:.0} veh·h, {:.0} veh·km, mean trip {:.2} min",
+            a.algorithm,
+            a.relative_gap,
+            a.iterations,
+            a.seconds,
+            a.tstt / 60.0,
+            a.vehicle_km,
+            a.mean_trip_min
+        )
+    };
+    if let Some(b) = &t.baseline {
+        line("without closures", b);
+    }
+    if let Some(a) = &t.assignment {
+        line(
+            if t.baseline.is_some() {
+                "with closures"
+            } else {
+                "assignment"
+            },
+            a,
+        );
+    }
+    if let Some(c) = &t.comparison {
+        println!(
+            "closures: total travel time {:+.0} veh·h ({:+.1} %), mean trip {:+.2} min; {} links carry more, {} less",
+            c.tstt_change_veh_h,
+            c.tstt_change_pct,
+            c.mean_trip_change_min,
+            c.links_up,
+            c.links_down
+        );
+    }
+    if let Some(f) = &t.flood_closures {
+        println!(
+            "flooded roads: {} links deeper than {} m ({})",
+            f.links_closed, f.depth_m, f.source
+        );
+    }
+    if let Some(e) = &t.evacuation {
+        let t90 = e.t90_s.map_or("not reached".into(), hms);
+        let t100 = e.t100_s.map_or("not reached".into(), hms);
+        println!(
+            "evacuation: {:.0} persons in {} buildings, {} cars to {} shelters and {} exits; T90 {t90}, T100 {t100}; {:.0} stranded, {:.0} still on the road; {} roads flooded",
+            e.persons,
+            e.buildings,
+            e.vehicles,
+            e.shelters,
+            e.exits,
+            e.stranded_persons,
+            e.en_route_persons,
+            e.flooded_links
+        );
+        if let Some(b) = e.bottlenecks.first() {
+            println!(
+                "worst bottleneck: {} ({:.1} h of delay, up to {} cars queued)",
+                b.road, b.total_delay_h, b.max_queue_veh
+            );
+        }
+    }
+    for n in &t.notes {
+        println!("note: {n}");
+    }
+}
+
+fn traffic_assign(
+    net: &Path,
+    trips: &Path,
+    algorithm: &str,
+    mut o: urban_twin::traffic::standalone::AssignOptions,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    o.algorithm = match algorithm {
+        "algorithm_b" | "b" => sim_traffic::assign::Algorithm::AlgorithmB,
+        "bfw" => sim_traffic::assign::Algorithm::BiconjugateFrankWolfe,
+        "fw" => sim_traffic::assign::Algorithm::FrankWolfe,
+        other => bail!("--algorithm: unknown algorithm `{other}` (algorithm_b, bfw, fw)"),
+    };
+    let pb = spinner();
+    let r =
+        urban_twin::traffic::standalone::assign_files(net, trips, out.as_deref(), &o, &mut |p| {
+            pb.set_message(format!(
+                "iteration {}, relative gap {:.3e}, objective {:.6}",
+                p.iteration, p.relative_gap, p.objective
+            ));
+        })?;
+    pb.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&r)?);
+    Ok(())
 }
 
 fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
@@ -365,6 +536,9 @@ fn run(path: &Path, out: Option<PathBuf>) -> Result<()> {
             println!("note: {n}");
         }
     }
+    if let Some(t) = &summary.traffic {
+        print_traffic(t);
+    }
     // Folders (the depth snapshots) as one entry each.
     let mut shown: Vec<String> = Vec::new();
     let mut folders: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -399,6 +573,7 @@ fn demo(out: &Path, seed: u64, size_m: f64, cell_m: f64) -> Result<()> {
         },
         flood: None,
         shadow: None,
+        traffic: None,
     };
     let pb = spinner();
     let summary = urban_twin::run_scenario(&scenario, out, &mut |p| show(&pb, p))?;

@@ -18,11 +18,18 @@ pub mod assign;
 pub mod city;
 pub mod demand;
 pub mod error;
-// pub mod evacuation;
+pub mod evacuation;
 pub mod network;
 pub mod paths;
-// pub mod queue;
+pub mod queue;
 pub mod tntp;
 
 pub use error::TrafficError;
+pub use evacuation::{
+    Bottleneck, CurvePoint, EvacuationInput, EvacuationResult, Mobilisation, Source, evacuate,
+};
 pub use network::{CostParams, Demand, LinkSpec, Network};
+pub use queue::{
+    ChangeKind, NetworkChange, QueueCounters, QueueParams, QueueResult, RouteCost, Trip,
+    VehicleState, simulate,
+};

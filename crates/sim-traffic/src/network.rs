@@ -73,6 +73,53 @@ impl LinkSpec {
 }
 
 impl Network {
+    /// A rectangular grid of `nx × ny` nodes `spacing` apart (node `y · nx + x` at
+    /// `[x · spacing, y · spacing]`) with a link each way between horizontal and vertical
+    /// neighbours, all with the given capacity (veh/h), free-flow time (min) and lanes, length
+    /// `spacing`. No zones (`first_thru_node` 0). For tests and benchmarks.
+    pub fn grid(
+        nx: usize,
+        ny: usize,
+        spacing: f64,
+        capacity: f64,
+        free_flow_time: f64,
+        lanes: f64,
+    ) -> Result<Network, TrafficError> {
+        let node_count = nx
+            .checked_mul(ny)
+            .filter(|&n| n <= u32::MAX as usize / 2)
+            .ok_or_else(|| TrafficError::Invalid(format!("grid {nx} x {ny} is too large")))?;
+        let mut links = Vec::with_capacity(4 * node_count);
+        let id = |x: usize, y: usize| (y * nx + x) as u32;
+        for y in 0..ny {
+            for x in 0..nx {
+                let mut pair = |a: u32, b: u32| {
+                    for (f, t) in [(a, b), (b, a)] {
+                        let mut l = LinkSpec::bpr(f, t, capacity, spacing, free_flow_time);
+                        l.lanes = lanes;
+                        links.push(l);
+                    }
+                };
+                if x + 1 < nx {
+                    pair(id(x, y), id(x + 1, y));
+                }
+                if y + 1 < ny {
+                    pair(id(x, y), id(x, y + 1));
+                }
+            }
+        }
+        let mut n = Network::new(node_count, 0, &links)?;
+        n.node_xy = (0..node_count)
+            .map(|i| {
+                [
+                    (i % nx.max(1)) as f64 * spacing,
+                    (i / nx.max(1)) as f64 * spacing,
+                ]
+            })
+            .collect();
+        Ok(n)
+    }
+
     /// Build a network, checking every value. Links keep their order.
     pub fn new(
         node_count: usize,

@@ -22,6 +22,7 @@
 //! Rendering is deterministic: the same inputs give the same bytes for any rayon thread count
 //! (rows are rendered in parallel, every pixel independently).
 
+pub mod chart;
 mod font;
 
 use crate::error::{Error, Result};

@@ -71,6 +71,13 @@ pub struct DemandSection {
     pub living_area_per_resident_m2: Option<f64>,
     /// Scale all trips (e.g. 1.2 for a big event); default 1.
     pub factor: Option<f64>,
+    /// Share of the residents' trips that leave the area through its gateways (roads at the
+    /// edge of the network); default 0.4.
+    pub outbound_share: Option<f64>,
+    /// Share of the jobs' trips that come from outside through the gateways; default 0.6.
+    pub inbound_share: Option<f64>,
+    /// Through traffic between the gateways (veh/h), split by gateway capacity; default 1500.
+    pub through_veh_h: Option<f64>,
 }
 
 /// `[traffic.assignment]`.
@@ -196,6 +203,9 @@ pub struct DemandSpec {
     pub beta_per_min: f64,
     pub living_area_per_resident_m2: f64,
     pub factor: f64,
+    pub outbound_share: f64,
+    pub inbound_share: f64,
+    pub through_veh_h: f64,
 }
 
 /// Validated assignment parameters.
@@ -384,6 +394,30 @@ pub fn validate(t: TrafficSection, path: &Path, base: &Path) -> Result<TrafficSp
             1.0,
             |v| v >= 0.0,
             "a factor >= 0",
+        )?,
+        outbound_share: num(
+            path,
+            "traffic.demand.outbound_share",
+            d.outbound_share,
+            0.4,
+            |v| (0.0..=1.0).contains(&v),
+            "a share in [0, 1]",
+        )?,
+        inbound_share: num(
+            path,
+            "traffic.demand.inbound_share",
+            d.inbound_share,
+            0.6,
+            |v| (0.0..=1.0).contains(&v),
+            "a share in [0, 1]",
+        )?,
+        through_veh_h: num(
+            path,
+            "traffic.demand.through_veh_h",
+            d.through_veh_h,
+            1500.0,
+            |v| v >= 0.0,
+            "a flow >= 0",
         )?,
     };
     let a = &t.assignment;
