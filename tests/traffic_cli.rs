@@ -213,8 +213,7 @@ fn bad_assign_input_fails_clearly_and_keeps_old_flows() {
             s(&net),
             "--trips",
             s(&trips),
-            "--target-gap",
-            "-1",
+            "--target-gap=-1",
         ],
         &["target_gap"],
     );

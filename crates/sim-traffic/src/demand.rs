@@ -334,6 +334,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn gravity_balances_rows_and_columns() {
         let p = [100.0, 50.0, 0.0];
         let a = [10.0, 30.0, 60.0];
