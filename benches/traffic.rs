@@ -29,16 +29,16 @@ fn sioux() -> (Network, Demand) {
     (n, d)
 }
 
-/// The Helsinki OSM network with 400 m zones weighted by the road length in them, connected
+/// An OSM network with 400 m zones weighted by the road length in them, connected
 /// to their two nearest nodes, and a doubly constrained gravity demand (β = 0.1 / min)
 /// scaled to `total` veh/h.
-fn helsinki(total: f64) -> (CityNetwork, Demand) {
+fn osm_gravity(file: &str, epsg: u32, total: f64) -> (CityNetwork, Demand) {
     let opts = twin_core::import::ImportOptions {
         keep_surfaces: false,
         bbox: None,
-        target_epsg: Some(25835),
+        target_epsg: Some(epsg),
     };
-    let city = twin_core::import::load_city(&data("osm/helsinki.osm.pbf"), &opts).unwrap();
+    let city = twin_core::import::load_city(&data(file), &opts).unwrap();
     let roads = CityNetwork::new(&city.roads, &NetworkOptions::default()).unwrap();
     // Zones: 400 m cells holding main-component nodes, weighted by the length around them.
     let mut cells: std::collections::BTreeMap<(i64, i64), (f64, f64, f64)> = Default::default();
@@ -165,7 +165,34 @@ fn assignment(c: &mut Criterion) {
     .unwrap();
     print_gaps("Sioux Falls, BFW", &r);
 
-    let (cn, d) = helsinki(20_000.0);
+    let (bn, bd) = osm_gravity("osm/north-bayreuth.osm.gz", 25832, 20_000.0);
+    eprintln!(
+        "Bayreuth: {} nodes, {} links, {} zones, {:.0} trips",
+        bn.net.node_count,
+        bn.net.link_count(),
+        bn.zone_count,
+        bd.total()
+    );
+    let r = assign(
+        &bn.net,
+        &bd,
+        &params(Algorithm::AlgorithmB, 1e-10),
+        &mut |_| {},
+    )
+    .unwrap();
+    print_gaps("Bayreuth, Algorithm B, 2 threads", &r);
+    let r = assign(
+        &bn.net,
+        &bd,
+        &AssignParams {
+            max_seconds: 60.0,
+            ..params(Algorithm::BiconjugateFrankWolfe, 1e-6)
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    print_gaps("Bayreuth, BFW (60 s limit)", &r);
+    let (cn, d) = osm_gravity("osm/helsinki.osm.pbf", 25835, 20_000.0);
     eprintln!(
         "Helsinki: {} nodes, {} links, {} zones, {:.0} trips",
         cn.net.node_count,

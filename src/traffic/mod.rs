@@ -1054,8 +1054,13 @@ fn assignment(
                 }
             })
             .collect();
+        let closed_note = if variant.closed.iter().any(|&c| c) {
+            "\nclosed links are not drawn"
+        } else {
+            ""
+        };
         let sub = format!(
-            "{}: peak-hour assignment, {:.0} trips, gap {:.1e}",
+            "{}: peak-hour assignment, {:.0} trips, gap {:.1e}{closed_note}",
             sc.name,
             summary.demand.as_ref().map_or(0.0, |d| d.trips),
             variant.info.relative_gap
@@ -1156,4 +1161,88 @@ pub(crate) fn write_feature_collection(
     out.push_str("\n]}\n");
     twin_core::fsio::write_atomic(path, out.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_traffic::assign::{Algorithm, AssignParams, assign};
+
+    /// The real Helsinki OSM network: a strongly connected core, gateways at its edge, an
+    /// equilibrium with conserved flows, and the queue model conserving vehicles on it.
+    #[test]
+    fn helsinki_osm_network_assigns_and_simulates() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/helsinki.osm.pbf");
+        let opts = twin_core::import::ImportOptions {
+            keep_surfaces: false,
+            bbox: None,
+            target_epsg: Some(25835),
+        };
+        let city = twin_core::import::load_city(&path, &opts).unwrap();
+        let roads = CityNetwork::new(&city.roads, &NetworkOptions::default()).unwrap();
+        let n = roads.net.node_count;
+        let main = roads.in_main_component.iter().filter(|&&m| m).count();
+        assert!(main * 10 > n * 8, "main component {main} of {n} nodes");
+        let gw = gateways(&city, &roads);
+        assert!(gw.len() >= 4, "{} gateways", gw.len());
+        // Gateways as zones; trips between every pair at least 500 m apart.
+        let zones: Vec<P2> = gw.iter().map(|g| g.0).collect();
+        let cn = CityNetwork::with_zones(&city.roads, &zones, &NetworkOptions::default()).unwrap();
+        let mut od = Vec::new();
+        for (a, pa) in zones.iter().enumerate() {
+            for (b, pb) in zones.iter().enumerate() {
+                if a != b && (pa[0] - pb[0]).hypot(pa[1] - pb[1]) > 500.0 {
+                    od.push((a as u32, b as u32, 60.0));
+                }
+            }
+        }
+        let demand = Demand::from_triples(cn.net.node_count, od).unwrap();
+        let p = AssignParams {
+            algorithm: Algorithm::AlgorithmB,
+            target_gap: 1e-8,
+            ..AssignParams::default()
+        };
+        let r = assign(&cn.net, &demand, &p, &mut |_| {}).unwrap();
+        assert!(r.relative_gap < 1e-8, "gap {}", r.relative_gap);
+        assert_eq!(r.unroutable_demand, 0.0);
+        // Flow conservation at every road node.
+        let mut balance = vec![0.0f64; cn.net.node_count];
+        for l in 0..cn.net.link_count() {
+            balance[cn.net.from[l] as usize] -= r.flow[l];
+            balance[cn.net.to[l] as usize] += r.flow[l];
+        }
+        for (k, b) in balance.iter().enumerate().skip(cn.zone_count) {
+            assert!(b.abs() < 1e-6, "node {k}: {b}");
+        }
+        // The queue model on the road network: every car arrives or is accounted for.
+        let main_nodes: Vec<u32> = (0..n as u32)
+            .filter(|&v| roads.in_main_component[v as usize])
+            .collect();
+        let trips: Vec<sim_traffic::Trip> = (0..2000)
+            .map(|k| sim_traffic::Trip {
+                origin: main_nodes[(k * 7919) % main_nodes.len()],
+                departure_s: k as f64 * 1.8,
+                dest_set: (k % 4) as u32,
+            })
+            .collect();
+        let sets: Vec<Vec<u32>> = (0..4)
+            .map(|s| vec![main_nodes[(s * 104_729 + 11) % main_nodes.len()]])
+            .collect();
+        let q = sim_traffic::simulate(
+            &roads.net,
+            &trips,
+            &sets,
+            &[],
+            &sim_traffic::QueueParams::default(),
+        )
+        .unwrap();
+        assert!(q.is_conserved());
+        assert_eq!(
+            q.counters.arrived + q.counters.stranded,
+            2000,
+            "{:?}",
+            q.counters
+        );
+    }
 }
