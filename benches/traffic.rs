@@ -1,7 +1,7 @@
 //! Traffic throughput: static user equilibrium on Sioux Falls (Algorithm B to relative gap
 //! 1e-10, bi-conjugate Frank–Wolfe to 1e-4) and on the Helsinki OSM network with a synthetic
-//! gravity demand (time to gaps 1e-4 … 1e-10, printed); the queue model's vehicle link
-//! traversals per second on the Helsinki network.
+//! gravity demand, and Bayreuth (time to gaps 1e-4 … 1e-10, printed); the queue model's
+//! vehicle link traversals per second on the Helsinki network.
 //!
 //! `cargo bench --bench traffic` (figures in docs/benchmarks.md).
 
@@ -263,7 +263,7 @@ fn queue(c: &mut Criterion) {
     let main: Vec<u32> = (0..cn.net.node_count as u32)
         .filter(|&n| cn.in_main_component[n as usize])
         .collect();
-    // 40,000 trips over one hour between random nodes, to 64 destination sets of 4 nodes.
+    // 20,000 trips over two hours between random nodes, to 64 destination sets of 4 nodes.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let sets: Vec<Vec<u32>> = (0..64)
         .map(|_| {
@@ -272,15 +272,16 @@ fn queue(c: &mut Criterion) {
                 .collect()
         })
         .collect();
-    let trips: Vec<Trip> = (0..40_000)
+    let trips: Vec<Trip> = (0..20_000)
         .map(|_| Trip {
             origin: main[rng.random_range(0..main.len())],
-            departure_s: rng.random_range(0.0..3600.0),
+            departure_s: rng.random_range(0.0..7200.0),
             dest_set: rng.random_range(0..64u32),
         })
         .collect();
     let p = QueueParams {
         reroute_interval_s: Some(300.0),
+        end_time_s: 6.0 * 3600.0,
         ..QueueParams::default()
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -293,17 +294,19 @@ fn queue(c: &mut Criterion) {
     let s = t.elapsed().as_secs_f64();
     assert_eq!(r, r2);
     eprintln!(
-        "queue model, Helsinki: {} nodes, {} links, {} trips, {} link traversals, {} events, {} arrived, {:.2} s: {:.2} M traversals/s (1 thread)",
+        "queue model, Helsinki: {} nodes, {} links, {} trips, {} link traversals, {} events, {} forced moves, {} trees, {} arrived, {:.2} s: {:.2} M traversals/s (1 thread)",
         cn.net.node_count,
         cn.net.link_count(),
         trips.len(),
         r.counters.link_traversals,
         r.counters.events,
+        r.counters.forced_moves,
+        r.counters.tree_computations,
         r.counters.arrived,
         s,
         r.counters.link_traversals as f64 / s / 1e6
     );
-    let mut g = c.benchmark_group("queue_helsinki_40k_trips");
+    let mut g = c.benchmark_group("queue_helsinki_20k_trips_2h");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.throughput(Throughput::Elements(r.counters.link_traversals));

@@ -59,7 +59,9 @@
 //!
 //! All state lives in flat vectors (structure of arrays); the link FIFOs and entry buffers are
 //! ring buffers in one shared vector (a ring that overflows moves to the end at twice the
-//! size). The trees take `4 · sets · nodes` bytes. No allocation happens per event once the
+//! size). The trees take `4 · sets · nodes` bytes, plus `8 · sets · nodes` for their distances
+//! (kept up to 2^25 sets × nodes, so that a recomputation repairs the previous trees instead of
+//! running Dijkstra afresh; the result is the same). No allocation happens per event once the
 //! rings have reached their sizes.
 
 use std::collections::{BinaryHeap, VecDeque};
@@ -386,46 +388,146 @@ impl Ord for Ev {
     }
 }
 
-/// Dijkstra heap item (min by distance, then node).
-#[derive(Debug, Clone, Copy)]
-struct Lab(f64, u32);
-impl PartialEq for Lab {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == std::cmp::Ordering::Equal
+/// The reversed network for the routing trees: the links entering node `v` are
+/// `link[start[v]..start[v + 1]]` (the order of [`Network::in_of`]) with their start nodes in
+/// `from`; the tree costs are gathered into the same order, so that a relaxation reads one
+/// contiguous run.
+struct RevStar {
+    start: Vec<u32>,
+    /// (start node, link) of each entry.
+    entry: Vec<(u32, u32)>,
+    /// Entry index of each link.
+    pos: Vec<u32>,
+    /// Forward star in [`Network::out_of`] order: (end node, link, entry index of the link).
+    out: Vec<(u32, u32, u32)>,
+}
+
+impl RevStar {
+    fn new(net: &Network) -> RevStar {
+        RevStar {
+            start: net.in_start.clone(),
+            entry: net
+                .in_links
+                .iter()
+                .map(|&l| (net.from[l as usize], l))
+                .collect(),
+            pos: {
+                let mut pos = vec![0; net.link_count()];
+                for (k, &l) in net.in_links.iter().enumerate() {
+                    pos[l as usize] = k as u32;
+                }
+                pos
+            },
+            out: Vec::new(),
+        }
+        .with_out(net)
+    }
+
+    fn with_out(mut self, net: &Network) -> RevStar {
+        self.out = net
+            .out_links
+            .iter()
+            .map(|&l| (net.to[l as usize], l, self.pos[l as usize]))
+            .collect();
+        self
+    }
+
+    /// `cost` (link order) in backward-star order and in forward-star order.
+    fn gather(&self, cost: &[f64], rcost: &mut Vec<f64>, ocost: &mut Vec<f64>) {
+        rcost.clear();
+        rcost.extend(self.entry.iter().map(|&(_, l)| cost[l as usize]));
+        ocost.clear();
+        ocost.extend(self.out.iter().map(|&(_, l, _)| cost[l as usize]));
     }
 }
-impl Eq for Lab {}
-impl PartialOrd for Lab {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
+
+/// Dijkstra label: (distance bits, node) in one key. Distances are never negative (nor
+/// `-0.0`), so their bit patterns order like their values, and the key orders by distance,
+/// then node, as a `(f64, u32)` pair would.
+#[inline]
+fn label(d: f64, n: u32) -> u128 {
+    ((d.to_bits() as u128) << 32) | n as u128
 }
-impl Ord for Lab {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+
+/// A 4-ary min-heap of labels (lazy deletion: stale labels are skipped by the caller).
+#[derive(Debug, Default)]
+struct LabelHeap {
+    a: Vec<u128>,
+}
+
+impl LabelHeap {
+    #[inline]
+    fn push(&mut self, x: u128) {
+        let mut i = self.a.len();
+        self.a.push(x);
+        while i > 0 {
+            let p = (i - 1) / 4;
+            if self.a[p] <= x {
+                break;
+            }
+            self.a[i] = self.a[p];
+            i = p;
+        }
+        self.a[i] = x;
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<u128> {
+        let last = self.a.pop()?;
+        let n = self.a.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let top = self.a[0];
+        let mut i = 0;
+        loop {
+            let c = 4 * i + 1;
+            if c >= n {
+                break;
+            }
+            let mut m = c;
+            for j in c + 1..(c + 4).min(n) {
+                if self.a[j] < self.a[m] {
+                    m = j;
+                }
+            }
+            if self.a[m] >= last {
+                break;
+            }
+            self.a[i] = self.a[m];
+            i = m;
+        }
+        self.a[i] = last;
+        Some(top)
     }
 }
 
 /// Backward shortest-path tree towards `set`: `next[n]` is the link to take at node `n`,
-/// [`ARRIVE`] on the set, [`NONE`] without a path. Links with a non-finite cost are closed.
+/// [`ARRIVE`] on the set, [`NONE`] without a path; `dist[n]` its cost to the set. `rcost`
+/// holds the link costs in [`RevStar`] order; links with an infinite cost are closed. Nodes
+/// are settled in (distance, node) order and `next[u]` is the first link that reached `u`'s
+/// final distance, so the tree depends on the costs only (ties broken by node index, then by
+/// the order of the backward star).
 fn backward_tree(
     net: &Network,
+    rs: &RevStar,
     set: &[u32],
-    cost: &[f64],
+    rcost: &[f64],
     next: &mut [u32],
-    dist: &mut Vec<f64>,
-    heap: &mut BinaryHeap<Lab>,
+    dist: &mut [f64],
+    heap: &mut LabelHeap,
 ) {
-    dist.clear();
-    dist.resize(net.node_count, f64::INFINITY);
+    dist.fill(f64::INFINITY);
     next.fill(NONE);
-    heap.clear();
+    heap.a.clear();
     for &d in set {
         dist[d as usize] = 0.0;
         next[d as usize] = ARRIVE;
-        heap.push(Lab(0.0, d));
+        heap.push(label(0.0, d));
     }
-    while let Some(Lab(dv, v)) = heap.pop() {
+    while let Some(key) = heap.pop() {
+        let v = key as u32;
+        let dv = f64::from_bits((key >> 32) as u64);
         if dv > dist[v as usize] {
             continue;
         }
@@ -433,31 +535,206 @@ fn backward_tree(
         if !net.is_thru(v) && next[v as usize] != ARRIVE {
             continue;
         }
-        for &l in net.in_of(v) {
-            let c = cost[l as usize];
-            if !c.is_finite() {
-                continue;
-            }
-            let u = net.from[l as usize] as usize;
+        let (a, b) = (
+            rs.start[v as usize] as usize,
+            rs.start[v as usize + 1] as usize,
+        );
+        for (&(u, l), &c) in rs.entry[a..b].iter().zip(&rcost[a..b]) {
+            // An infinite cost (closed link) never improves.
             let nd = dv + c;
-            if nd < dist[u] {
-                dist[u] = nd;
-                next[u] = l;
-                heap.push(Lab(nd, u as u32));
+            if nd < dist[u as usize] {
+                dist[u as usize] = nd;
+                next[u as usize] = l;
+                heap.push(label(nd, u));
             }
         }
     }
 }
 
-/// Routing trees of all sets, in parallel over the sets (deterministic for any thread
-/// count: each set is computed alone).
-fn compute_trees(net: &Network, sets: &[Vec<u32>], cost: &[f64], trees: &mut [u32]) {
-    let n = net.node_count.max(1);
-    trees.par_chunks_mut(n).zip(sets.par_iter()).for_each_init(
-        || (Vec::new(), BinaryHeap::new()),
-        |(dist, heap), (next, set)| backward_tree(net, set, cost, next, dist, heap),
-    );
+/// Scratch space of [`repair_tree`].
+#[derive(Debug, Default)]
+struct TreeScratch {
+    heap: LabelHeap,
+    done: Vec<bool>,
+    stack: Vec<u32>,
 }
+
+/// Update a tree (`next`, `dist`, exact for some earlier costs) to the new link costs `cost`
+/// (`rcost` and `ocost` in [`RevStar`] orders), with the same result as [`backward_tree`]; returns false
+/// (leaving `next` and `dist` unusable) where it cannot guarantee that, and the caller then
+/// computes the tree afresh.
+///
+/// Why it is the same: Dijkstra's distances are the least solution of
+/// `dist[u] = min over links u → v (v propagating) of dist[v] + c` (each a single rounded
+/// addition, which never falls below `dist[v]`), and `next[u]` is the first link, in settle
+/// order, that offers `dist[u]`. The repair
+/// 1. evaluates the old tree's paths with the new costs (upper bounds: each is the cost of a
+///    path, infinite through a closed link),
+/// 2. lowers every node that some link offers less, and runs Dijkstra from those nodes; a
+///    node that is never lowered keeps a path cost that no link undercuts, so by induction
+///    along the shortest paths every node ends at the least solution;
+/// 3. picks `next[u]` among the links offering `dist[u]` by settle order, which is
+///    (distance, node, backward-star position) as long as no link offers a node its own
+///    head's distance (a zero-cost step can settle a lower-numbered node after its head at
+///    the same distance). Where a link does, it gives up.
+#[allow(clippy::too_many_arguments)]
+fn repair_tree(
+    net: &Network,
+    rs: &RevStar,
+    cost: &[f64],
+    rcost: &[f64],
+    ocost: &[f64],
+    next: &mut [u32],
+    dist: &mut [f64],
+    sc: &mut TreeScratch,
+) -> bool {
+    let n = next.len();
+    let propagates = |next: &[u32], v: u32| net.is_thru(v) || next[v as usize] == ARRIVE;
+    // 1. Path costs along the old tree: walk up to a node already costed, then back.
+    sc.done.clear();
+    sc.done.resize(n, false);
+    for u in 0..n {
+        if next[u] == ARRIVE {
+            dist[u] = 0.0;
+            sc.done[u] = true;
+        } else if next[u] == NONE {
+            dist[u] = f64::INFINITY;
+            sc.done[u] = true;
+        }
+    }
+    for u in 0..n {
+        let mut w = u;
+        while !sc.done[w] {
+            sc.stack.push(w as u32);
+            if sc.stack.len() > n {
+                // Not a tree (cannot happen for a tree of backward_tree or repair_tree).
+                return false;
+            }
+            w = net.to[next[w] as usize] as usize;
+        }
+        while let Some(x) = sc.stack.pop() {
+            let x = x as usize;
+            let l = next[x] as usize;
+            dist[x] = dist[net.to[l] as usize] + cost[l];
+            sc.done[x] = true;
+        }
+    }
+    // 2. Lower what a link undercuts, then Dijkstra from there.
+    let heap = &mut sc.heap;
+    heap.a.clear();
+    for u in 0..n {
+        if next[u] == ARRIVE {
+            continue;
+        }
+        let (a, b) = (net.out_start[u] as usize, net.out_start[u + 1] as usize);
+        let mut best = dist[u];
+        for (&(v, _, _), &c) in rs.out[a..b].iter().zip(&ocost[a..b]) {
+            if propagates(next, v) {
+                let nd = dist[v as usize] + c;
+                if nd < best {
+                    best = nd;
+                }
+            }
+        }
+        if best < dist[u] {
+            dist[u] = best;
+            heap.push(label(best, u as u32));
+        }
+    }
+    while let Some(key) = heap.pop() {
+        let v = key as u32;
+        let dv = f64::from_bits((key >> 32) as u64);
+        if dv > dist[v as usize] || !propagates(next, v) {
+            continue;
+        }
+        let (a, b) = (
+            rs.start[v as usize] as usize,
+            rs.start[v as usize + 1] as usize,
+        );
+        for (&(u, _), &c) in rs.entry[a..b].iter().zip(&rcost[a..b]) {
+            let nd = dv + c;
+            if nd < dist[u as usize] {
+                dist[u as usize] = nd;
+                heap.push(label(nd, u));
+            }
+        }
+    }
+    // 3. The first link in settle order offering each node its distance.
+    for u in 0..n {
+        if next[u] == ARRIVE {
+            continue;
+        }
+        let du = dist[u];
+        if !du.is_finite() {
+            next[u] = NONE;
+            continue;
+        }
+        let mut best = NONE;
+        let mut best_key = u128::MAX;
+        let (a, b) = (net.out_start[u] as usize, net.out_start[u + 1] as usize);
+        for (&(v, l, pos), &c) in rs.out[a..b].iter().zip(&ocost[a..b]) {
+            if !propagates(next, v) {
+                continue;
+            }
+            let dv = dist[v as usize];
+            if dv + c == du {
+                if dv == du {
+                    return false;
+                }
+                let key = label(dv, pos);
+                if key < best_key {
+                    best_key = key;
+                    best = l;
+                }
+            }
+        }
+        if best == NONE {
+            return false;
+        }
+        next[u] = best;
+    }
+    true
+}
+
+/// Routing trees of all sets, in parallel over the sets (deterministic for any thread
+/// count: each set is computed alone). With `repair` (the current `trees` and `dists` are
+/// exact for earlier costs), a tree is updated by [`repair_tree`] where it can, else
+/// recomputed; the result is the same either way.
+#[allow(clippy::too_many_arguments)]
+fn compute_trees(
+    net: &Network,
+    rs: &RevStar,
+    sets: &[Vec<u32>],
+    cost: &[f64],
+    rcost: &[f64],
+    ocost: &[f64],
+    trees: &mut [u32],
+    dists: &mut [f64],
+    repair: bool,
+) {
+    let n = net.node_count.max(1);
+    if dists.is_empty() {
+        // No distances kept (too many sets × nodes): recompute every tree.
+        trees.par_chunks_mut(n).zip(sets.par_iter()).for_each_init(
+            || (vec![f64::INFINITY; n], LabelHeap::default()),
+            |(dist, heap), (next, set)| backward_tree(net, rs, set, rcost, next, dist, heap),
+        );
+        return;
+    }
+    trees
+        .par_chunks_mut(n)
+        .zip(dists.par_chunks_mut(n))
+        .zip(sets.par_iter())
+        .for_each_init(TreeScratch::default, |sc, ((next, dist), set)| {
+            if !(repair && repair_tree(net, rs, cost, rcost, ocost, next, dist, sc)) {
+                backward_tree(net, rs, set, rcost, next, dist, &mut sc.heap);
+            }
+        });
+}
+
+/// Most `sets · nodes` for which the tree distances are kept (8 bytes each) so that only the
+/// trees a cost change can affect are recomputed.
+const MAX_KEPT_DISTS: usize = 1 << 25;
 
 fn param_err(name: &'static str, value: f64, expected: &'static str) -> TrafficError {
     TrafficError::Param {
@@ -669,7 +946,15 @@ struct Sim<'a> {
     // Routing.
     sets: &'a [Vec<u32>],
     trees: Vec<u32>,
+    /// Distance of every node to each set in `trees` (same layout).
+    dists: Vec<f64>,
     cost: Vec<f64>,
+    /// The costs `trees` were computed with.
+    tree_cost: Vec<f64>,
+    rev: RevStar,
+    /// `cost` in `rev`'s backward and forward orders.
+    rcost: Vec<f64>,
+    ocost: Vec<f64>,
     // Events.
     heap: BinaryHeap<Ev>,
     seq: u64,
@@ -919,7 +1204,24 @@ impl<'a> Sim<'a> {
     fn recompute_trees(&mut self, now: f64) {
         let free_flow = self.p.route_cost == RouteCost::FreeFlow;
         self.update_costs(now, free_flow);
-        compute_trees(self.net, self.sets, &self.cost, &mut self.trees);
+        // Unchanged costs give the same trees.
+        let changed = (0..self.nl).any(|l| self.cost[l].to_bits() != self.tree_cost[l].to_bits());
+        if changed {
+            self.rev
+                .gather(&self.cost, &mut self.rcost, &mut self.ocost);
+            compute_trees(
+                self.net,
+                &self.rev,
+                self.sets,
+                &self.cost,
+                &self.rcost,
+                &self.ocost,
+                &mut self.trees,
+                &mut self.dists,
+                true,
+            );
+            self.tree_cost.copy_from_slice(&self.cost);
+        }
         self.out.counters.tree_computations += 1;
         // Entry buffers of closed links choose again.
         let mut touched = Vec::new();
@@ -1058,7 +1360,16 @@ pub fn simulate(
         t_link: vec![0.0; nv],
         sets: dest_sets,
         trees: vec![NONE; dest_sets.len() * nn],
+        dists: if dest_sets.len() * nn <= MAX_KEPT_DISTS {
+            vec![f64::INFINITY; dest_sets.len() * nn]
+        } else {
+            Vec::new()
+        },
         cost: vec![0.0; nl],
+        tree_cost: vec![0.0; nl],
+        rev: RevStar::new(net),
+        rcost: Vec::new(),
+        ocost: Vec::new(),
         heap: BinaryHeap::new(),
         seq: 0,
         out,
@@ -1066,7 +1377,19 @@ pub fn simulate(
 
     // Initial trees on free-flow times.
     sim.update_costs(0.0, true);
-    compute_trees(net, dest_sets, &sim.cost, &mut sim.trees);
+    sim.rev.gather(&sim.cost, &mut sim.rcost, &mut sim.ocost);
+    compute_trees(
+        net,
+        &sim.rev,
+        dest_sets,
+        &sim.cost,
+        &sim.rcost,
+        &sim.ocost,
+        &mut sim.trees,
+        &mut sim.dists,
+        false,
+    );
+    sim.tree_cost.copy_from_slice(&sim.cost);
     sim.out.counters.tree_computations += 1;
 
     let mut order: Vec<u32> = (0..nv as u32).collect();
@@ -1179,6 +1502,74 @@ mod tests {
             departure_s,
             dest_set,
         }
+    }
+
+    /// Repairing a tree for new costs gives bit for bit the tree computed afresh (random
+    /// networks and cost changes, closures and zero costs included).
+    #[test]
+    fn repaired_trees_match_fresh_ones() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut repaired = 0;
+        for case in 0..60 {
+            let nn = rng.random_range(2..40u32);
+            let links: Vec<LinkSpec> = (0..rng.random_range(1..4 * nn))
+                .map(|_| {
+                    link(
+                        rng.random_range(0..nn),
+                        rng.random_range(0..nn),
+                        1.0,
+                        1.0,
+                        1.0,
+                    )
+                })
+                .collect();
+            let net = Network::new(nn as usize, rng.random_range(0..3).min(nn), &links).unwrap();
+            let rs = RevStar::new(&net);
+            let set: Vec<u32> = (0..rng.random_range(1..4))
+                .map(|_| rng.random_range(0..nn))
+                .collect();
+            let n = nn as usize;
+            let draw = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f64> {
+                (0..links.len())
+                    .map(|_| match rng.random_range(0..20) {
+                        0 => f64::INFINITY,
+                        1 if case % 3 == 0 => 0.0,
+                        // Few distinct values: many ties.
+                        2..=9 => rng.random_range(1..4) as f64,
+                        _ => rng.random_range(0.5..100.0),
+                    })
+                    .collect()
+            };
+            let (mut next, mut dist) = (vec![0; n], vec![0.0; n]);
+            let mut heap = LabelHeap::default();
+            let (mut rc, mut oc) = (Vec::new(), Vec::new());
+            let cost = draw(&mut rng);
+            rs.gather(&cost, &mut rc, &mut oc);
+            backward_tree(&net, &rs, &set, &rc, &mut next, &mut dist, &mut heap);
+            let mut sc = TreeScratch::default();
+            for _ in 0..20 {
+                let mut cost = cost.clone();
+                let fresh = draw(&mut rng);
+                for l in 0..links.len() {
+                    if rng.random_range(0..3) == 0 {
+                        cost[l] = fresh[l];
+                    }
+                }
+                rs.gather(&cost, &mut rc, &mut oc);
+                let (mut fnext, mut fdist) = (vec![0; n], vec![0.0; n]);
+                backward_tree(&net, &rs, &set, &rc, &mut fnext, &mut fdist, &mut heap);
+                if repair_tree(&net, &rs, &cost, &rc, &oc, &mut next, &mut dist, &mut sc) {
+                    repaired += 1;
+                    assert_eq!(next, fnext, "case {case}");
+                    let bits = |d: &[f64]| d.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&dist), bits(&fdist), "case {case}");
+                }
+                next = fnext;
+                dist = fdist;
+            }
+        }
+        assert!(repaired > 500, "{repaired}");
     }
 
     #[test]
