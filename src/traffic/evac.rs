@@ -424,7 +424,6 @@ pub fn run(
             files.push("evacuation_curve.png".into());
         }
         if let Some(dem) = city.terrain.dem.as_ref() {
-            let mask = twin_core::derive::building_mask(city, dem.spec);
             let lines: Vec<&[P2]> = (0..net.link_count())
                 .map(|l| {
                     city.roads.links[cn.road_link[l] as usize]
@@ -432,54 +431,19 @@ pub fn run(
                         .as_slice()
                 })
                 .collect();
-            let vol: Vec<f32> = r
-                .link_volumes
-                .iter()
-                .map(|&v| if v > 0 { v as f32 } else { f32::NAN })
-                .collect();
-            let vmax = crate::flood::nice_max(f64::from(
-                vol.iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .fold(1.0, f32::max),
-            )) as f32;
-            maps::write_line_map(
-                dem,
-                Some(&mask),
-                &lines,
+            let map = maps::LineMap::new(city, dem, lines);
+            let vol: Vec<f64> = r.link_volumes.iter().map(|&v| v as f64).collect();
+            map.write_counts(
                 &vol,
-                twin_core::render::Palette::Ramp {
-                    ramp: maps::queue_ramp(),
-                    min: 0.0,
-                    max: vmax,
-                },
                 "Evacuation volume",
                 "cars",
                 &format!("{}: cars per link over the evacuation", sc.name),
                 &dir.join("evacuation_volume.png"),
             )?;
             files.push("evacuation_volume.png".into());
-            let mq: Vec<f32> = r
-                .link_max_queue
-                .iter()
-                .map(|&v| if v > 0 { v as f32 } else { f32::NAN })
-                .collect();
-            let qmax = crate::flood::nice_max(f64::from(
-                mq.iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .fold(1.0, f32::max),
-            )) as f32;
-            maps::write_line_map(
-                dem,
-                Some(&mask),
-                &lines,
+            let mq: Vec<f64> = r.link_max_queue.iter().map(|&v| f64::from(v)).collect();
+            map.write_counts(
                 &mq,
-                twin_core::render::Palette::Ramp {
-                    ramp: maps::queue_ramp(),
-                    min: 0.0,
-                    max: qmax,
-                },
                 "Maximum queue",
                 "cars",
                 &format!("{}: longest queue per link", sc.name),
@@ -489,10 +453,7 @@ pub fn run(
             if flooded > 0 {
                 let ct: Vec<f32> = closed_at.iter().map(|&t| (t / 3600.0) as f32).collect();
                 let tmax = crate::flood::nice_max((e.duration_s / 3600.0).max(0.5)) as f32;
-                maps::write_line_map(
-                    dem,
-                    Some(&mask),
-                    &lines,
+                map.write(
                     &ct,
                     twin_core::render::Palette::Ramp {
                         ramp: twin_core::render::ColorRamp::time(),

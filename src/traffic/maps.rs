@@ -101,28 +101,63 @@ pub fn queue_ramp() -> ColorRamp {
     .expect("static ramp")
 }
 
-/// Draw one line map and write it as PNG.
-#[allow(clippy::too_many_arguments)]
-pub fn write_line_map(
-    dem: &Raster<f32>,
-    buildings: Option<&Raster<u8>>,
-    lines: &[&[P2]],
-    values: &[f32],
-    palette: Palette,
-    title: &str,
-    unit: &str,
-    subtitle: &str,
-    path: &Path,
-) -> Result<(), RunError> {
-    let overlay = line_raster(dem, lines, values, 1600, 7.0);
-    let mut map = Map::new(dem)
-        .overlay(&overlay, palette)
-        .title(title)
-        .unit(unit)
-        .subtitle(subtitle);
-    if let Some(b) = buildings {
-        map = map.buildings(b);
+/// The base of the link maps: the hillshaded terrain, the buildings and one line per link.
+pub struct LineMap<'a> {
+    dem: &'a Raster<f32>,
+    mask: Raster<u8>,
+    lines: Vec<&'a [P2]>,
+}
+
+impl<'a> LineMap<'a> {
+    /// Maps of `lines` (one per value) over `dem` with the city's buildings.
+    pub fn new(city: &twin_core::City, dem: &'a Raster<f32>, lines: Vec<&'a [P2]>) -> Self {
+        LineMap {
+            dem,
+            mask: twin_core::derive::building_mask(city, dem.spec),
+            lines,
+        }
     }
-    map.write_png(path)?;
-    Ok(())
+
+    /// Draw `values` (NaN: not drawn) with `palette` and write the PNG.
+    pub fn write(
+        &self,
+        values: &[f32],
+        palette: Palette,
+        title: &str,
+        unit: &str,
+        subtitle: &str,
+        path: &Path,
+    ) -> Result<(), RunError> {
+        let overlay = line_raster(self.dem, &self.lines, values, 1600, 7.0);
+        Map::new(self.dem)
+            .buildings(&self.mask)
+            .overlay(&overlay, palette)
+            .title(title)
+            .unit(unit)
+            .subtitle(subtitle)
+            .write_png(path)?;
+        Ok(())
+    }
+
+    /// Counts (cars, queued cars) from 0 to a round maximum; links with 0 are not drawn.
+    pub fn write_counts(
+        &self,
+        counts: &[f64],
+        title: &str,
+        unit: &str,
+        subtitle: &str,
+        path: &Path,
+    ) -> Result<(), RunError> {
+        let values: Vec<f32> = counts
+            .iter()
+            .map(|&v| if v > 0.0 { v as f32 } else { f32::NAN })
+            .collect();
+        let max = counts.iter().copied().fold(1.0, f64::max);
+        let palette = Palette::Ramp {
+            ramp: queue_ramp(),
+            min: 0.0,
+            max: crate::flood::nice_max(max) as f32,
+        };
+        self.write(&values, palette, title, unit, subtitle, path)
+    }
 }

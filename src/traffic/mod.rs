@@ -1034,7 +1034,6 @@ fn assignment(
         && let (Some(cn), Some(dem)) = (cn, city.terrain.dem.as_ref())
     {
         progress(Progress::Stage("traffic: drawing maps"));
-        let mask = twin_core::derive::building_mask(city, dem.spec);
         let road: Vec<usize> = (0..nl).filter(|&l| cn.road_link[l] != CONNECTOR).collect();
         let lines: Vec<&[P2]> = road
             .iter()
@@ -1065,10 +1064,8 @@ fn assignment(
             summary.demand.as_ref().map_or(0.0, |d| d.trips),
             variant.info.relative_gap
         );
-        maps::write_line_map(
-            dem,
-            Some(&mask),
-            &lines,
+        let map = maps::LineMap::new(city, dem, lines);
+        map.write(
             &vc,
             twin_core::render::Palette::Ramp {
                 ramp: maps::vc_ramp(),
@@ -1088,10 +1085,7 @@ fn assignment(
                 .collect();
             let m = dv.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1.0);
             let m = crate::flood::nice_max(f64::from(m)) as f32;
-            maps::write_line_map(
-                dem,
-                Some(&mask),
-                &lines,
+            map.write(
                 &dv,
                 twin_core::render::Palette::Ramp {
                     ramp: maps::diverging_ramp(),
@@ -1142,24 +1136,8 @@ pub(crate) fn write_feature_collection(
     name: &str,
     features: &[serde_json::Value],
 ) -> Result<(), RunError> {
-    let mut out = format!(
-        "{{\"type\":\"FeatureCollection\",\"name\":{}",
-        serde_json::Value::from(name)
-    );
-    if city.epsg != 0 {
-        let _ = write!(
-            out,
-            ",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{}\"}}}}",
-            city.epsg
-        );
-    }
-    out.push_str(",\"features\":[");
-    for (i, f) in features.iter().enumerate() {
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
-        out.push_str(&f.to_string());
-    }
-    out.push_str("\n]}\n");
-    twin_core::fsio::write_atomic(path, out.as_bytes())?;
+    let text = twin_core::export::geojson::feature_collection_text(name, city.epsg, features);
+    twin_core::fsio::write_atomic(path, text.as_bytes())?;
     Ok(())
 }
 

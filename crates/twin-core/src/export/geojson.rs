@@ -282,12 +282,18 @@ fn feature_collection(city: &City, layers: &[Layer], opts: &GeoJsonOptions) -> R
             }
         }
     }
+    let epsg = if opts.wgs84 { 0 } else { city.epsg };
+    Ok(feature_collection_text(&city.name, epsg, &features))
+}
+
+/// A FeatureCollection as text, one feature per line, with the legacy `crs` member naming
+/// `epsg` (none for 0, i.e. RFC 7946 WGS84 or unknown).
+pub fn feature_collection_text(name: &str, epsg: u32, features: &[Value]) -> String {
     let mut out = String::from("{\"type\":\"FeatureCollection\",\"name\":");
-    out.push_str(&Value::from(city.name.as_str()).to_string());
-    if !opts.wgs84 && city.epsg != 0 {
+    out.push_str(&Value::from(name).to_string());
+    if epsg != 0 {
         out.push_str(&format!(
-            ",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{}\"}}}}",
-            city.epsg
+            ",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{epsg}\"}}}}"
         ));
     }
     out.push_str(",\"features\":[");
@@ -296,5 +302,5 @@ fn feature_collection(city: &City, layers: &[Layer], opts: &GeoJsonOptions) -> R
         out.push_str(&f.to_string());
     }
     out.push_str("\n]}\n");
-    Ok(out)
+    out
 }
