@@ -385,6 +385,13 @@ fn evacuation_with_a_timed_bridge_closure() {
     for r in closed {
         assert_eq!(f(r, "closed_at_s"), 900.0);
     }
+    // Every arrived person is counted at one destination.
+    let dests = csv_rows(&out.join("evacuation_destinations.csv"));
+    let at: f64 = dests.iter().map(|r| f(r, "arrived_persons")).sum();
+    assert!((at - e["arrived_persons"].as_f64().unwrap()).abs() < 1e-6 * at.max(1.0), "{at} vs {e}");
+    assert!(dests.iter().any(|r| r["kind"] == "shelter"));
+    let sh = e["persons_to_shelters"].as_f64().unwrap() + e["persons_to_exits"].as_f64().unwrap();
+    assert!((sh - at).abs() < 1e-6 * at.max(1.0));
     for f in [
         "evacuation_curve.png",
         "evacuation_bottlenecks.csv",

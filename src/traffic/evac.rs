@@ -46,10 +46,23 @@ pub struct EvacuationSummary {
     pub flooded_links: usize,
     pub closures: Vec<ClosureInfo>,
     pub bottlenecks: Vec<BottleneckInfo>,
+    /// Car persons who reached a shelter, and who left through an exit.
+    pub persons_to_shelters: f64,
+    pub persons_to_exits: f64,
+    /// Shelters that receive more persons than they have places (capacities are not
+    /// enforced: the cars go to the nearest destination).
+    pub shelters_over_capacity: Vec<ShelterLoad>,
     pub link_traversals: u64,
     pub events: u64,
     pub forced_moves: u64,
     pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShelterLoad {
+    pub shelter: String,
+    pub capacity_persons: f64,
+    pub arrived_persons: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,15 +169,24 @@ pub fn run(
     // Destinations: shelters and exits.
     let mut dest: Vec<u32> = Vec::new();
     let mut shelters = 0;
+    // Shelters at each destination node: (names, capacity in persons).
+    let mut shelter_at: std::collections::BTreeMap<u32, (Vec<String>, f64)> = Default::default();
     if e.destinations.shelters {
-        let pts: Vec<P2> = city
+        let sh: Vec<_> = city
             .points
             .iter()
             .filter(|p| p.kind == PointKind::Shelter)
-            .map(|p| [p.x, p.y])
             .collect();
+        let pts: Vec<P2> = sh.iter().map(|p| [p.x, p.y]).collect();
         shelters = pts.len();
-        dest.extend(cn.nearest_nodes(&pts, eligible).into_iter().flatten());
+        for (p, n) in sh.iter().zip(cn.nearest_nodes(&pts, eligible)) {
+            if let Some(n) = n {
+                dest.push(n);
+                let e = shelter_at.entry(n).or_default();
+                e.0.push(format!("{} ({})", p.name, p.id));
+                e.1 += p.capacity.map_or(f64::INFINITY, f64::from);
+            }
+        }
     }
     let mut exits = 0;
     if e.destinations.exits {
@@ -381,6 +403,63 @@ pub fn run(
     }
     twin_core::fsio::write_atomic(&dir.join("evacuation_bottlenecks.csv"), bcsv.as_bytes())?;
     files.push("evacuation_bottlenecks.csv".into());
+    // Where the cars went: persons per destination against shelter capacities.
+    let mut at_node: std::collections::BTreeMap<u32, f64> = Default::default();
+    for (v, &n) in r.queue.arrival_node.iter().enumerate() {
+        if n != u32::MAX {
+            *at_node.entry(n).or_default() += r.vehicle_persons[v];
+        }
+    }
+    let mut dcsv =
+        String::from("node,kind,name,x,y,capacity_persons,arrived_persons,over_capacity_persons\n");
+    let mut over = Vec::new();
+    let (mut to_shelters, mut to_exits) = (0.0, 0.0);
+    for &n in &dest {
+        let arrived = at_node.get(&n).copied().unwrap_or(0.0);
+        let p = net.node_xy[n as usize];
+        let node_id = city.roads.nodes[cn.road_node[n as usize] as usize].id;
+        match shelter_at.get(&n) {
+            Some((names, cap)) => {
+                to_shelters += arrived;
+                let excess = (arrived - cap).max(0.0);
+                if excess > 0.0 {
+                    over.push(ShelterLoad {
+                        shelter: names.join("; "),
+                        capacity_persons: *cap,
+                        arrived_persons: (arrived * 10.0).round() / 10.0,
+                    });
+                }
+                let _ = writeln!(
+                    dcsv,
+                    "{node_id},shelter,{},{:.3},{:.3},{},{arrived:.3},{excess:.3}",
+                    csv_text(&names.join("; ")),
+                    p[0],
+                    p[1],
+                    if cap.is_finite() {
+                        format!("{cap:.0}")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            None => {
+                to_exits += arrived;
+                let _ = writeln!(
+                    dcsv,
+                    "{node_id},exit,,{:.3},{:.3},,{arrived:.3},",
+                    p[0], p[1]
+                );
+            }
+        }
+    }
+    twin_core::fsio::write_atomic(&dir.join("evacuation_destinations.csv"), dcsv.as_bytes())?;
+    files.push("evacuation_destinations.csv".into());
+    for o in &over {
+        notes.push(format!(
+            "shelter {} receives {:.0} persons for {:.0} places",
+            o.shelter, o.arrived_persons, o.capacity_persons
+        ));
+    }
     // Pictures.
     if spec.png {
         {
@@ -492,6 +571,9 @@ pub fn run(
             flooded_links: flooded,
             closures,
             bottlenecks,
+            persons_to_shelters: to_shelters,
+            persons_to_exits: to_exits,
+            shelters_over_capacity: over,
             link_traversals: c.link_traversals,
             events: c.events,
             forced_moves: c.forced_moves,

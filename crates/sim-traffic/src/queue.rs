@@ -214,6 +214,8 @@ pub struct QueueResult {
     pub entry_s: Vec<Option<f64>>,
     /// Arrival or stranding time.
     pub end_s: Vec<Option<f64>>,
+    /// The destination node each vehicle arrived at (`u32::MAX`: it did not arrive).
+    pub arrival_node: Vec<u32>,
     pub state: Vec<VehicleState>,
     /// Vehicles that entered each link (volume).
     pub link_entries: Vec<u64>,
@@ -1079,9 +1081,10 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn arrive(&mut self, v: u32, now: f64) {
+    fn arrive(&mut self, v: u32, now: f64, node: u32) {
         let v = v as usize;
         self.out.state[v] = VehicleState::Arrived;
+        self.out.arrival_node[v] = node;
         self.out.end_s[v] = Some(now);
         self.out.counters.arrived += 1;
         let b = (now / self.p.bin_s) as usize;
@@ -1107,7 +1110,7 @@ impl<'a> Sim<'a> {
         let nx = self.next_link(v, node);
         if nx == ARRIVE {
             self.exit(l, v, now);
-            self.arrive(v, now);
+            self.arrive(v, now, node);
         } else if nx == NONE || self.closed[nx as usize] {
             self.exit(l, v, now);
             self.strand(v, now, node);
@@ -1152,7 +1155,7 @@ impl<'a> Sim<'a> {
         let nx = self.next_link(v, node);
         if nx == ARRIVE {
             self.out.entry_s[v as usize] = Some(now);
-            self.arrive(v, now);
+            self.arrive(v, now, node);
         } else if nx == NONE || self.closed[nx as usize] {
             self.strand(v, now, node);
         } else {
@@ -1233,7 +1236,7 @@ impl<'a> Sim<'a> {
                     let nx = self.next_link(v, node);
                     if nx == ARRIVE {
                         self.out.entry_s[v as usize] = Some(now);
-                        self.arrive(v, now);
+                        self.arrive(v, now, node);
                     } else if nx == NONE || self.closed[nx as usize] {
                         self.strand(v, now, node);
                     } else {
@@ -1320,6 +1323,7 @@ pub fn simulate(
         departure_s: trips.iter().map(|t| t.departure_s).collect(),
         entry_s: vec![None; nv],
         end_s: vec![None; nv],
+        arrival_node: vec![u32::MAX; nv],
         state: vec![VehicleState::NotDeparted; nv],
         link_entries: vec![0; nl],
         link_exits: vec![0; nl],

@@ -37,6 +37,10 @@ fn single_bottleneck_matches_point_queue() {
         let dt = 3600.0 / dem;
         let trips = even_trips(0, n, dt, 0.0);
         let r = simulate(&net, &trips, &[vec![1]], &[], &QueueParams::default()).unwrap();
+        assert!(
+            r.arrival_node.iter().all(|&n| n == 1),
+            "every car arrives at node 1"
+        );
         assert_conserved(&r);
         assert_eq!(r.counters.arrived as usize, n);
         let h = 3600.0 / cap;
