@@ -388,7 +388,10 @@ fn evacuation_with_a_timed_bridge_closure() {
     // Every arrived person is counted at one destination.
     let dests = csv_rows(&out.join("evacuation_destinations.csv"));
     let at: f64 = dests.iter().map(|r| f(r, "arrived_persons")).sum();
-    assert!((at - e["arrived_persons"].as_f64().unwrap()).abs() < 1e-6 * at.max(1.0), "{at} vs {e}");
+    assert!(
+        (at - e["arrived_persons"].as_f64().unwrap()).abs() < 1e-6 * at.max(1.0),
+        "{at} vs {e}"
+    );
     assert!(dests.iter().any(|r| r["kind"] == "shelter"));
     let sh = e["persons_to_shelters"].as_f64().unwrap() + e["persons_to_exits"].as_f64().unwrap();
     assert!((sh - at).abs() < 1e-6 * at.max(1.0));
