@@ -491,13 +491,41 @@ pub fn run(
                     "arrived at a shelter or exit",
                     r.curve.iter().map(|p| (p.t_s, 100.0 * p.share)).collect(),
                     [31, 119, 180],
-                ))
-                .hline(90.0, "90 %");
+                ));
+            // Cut off by the water or closures, cumulative, at the curve's times.
+            if r.stranded_persons > 0.0 && r.car_persons > 0.0 {
+                let mut st: Vec<(f64, f64)> = r
+                    .queue
+                    .stranded()
+                    .map(|(v, t, _)| (t, r.vehicle_persons[v]))
+                    .collect();
+                st.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let mut j = 0;
+                let mut cum = 0.0;
+                let pts: Vec<(f64, f64)> = r
+                    .curve
+                    .iter()
+                    .map(|p| {
+                        while j < st.len() && st[j].0 <= p.t_s {
+                            cum += st[j].1;
+                            j += 1;
+                        }
+                        (p.t_s, 100.0 * cum / r.car_persons)
+                    })
+                    .collect();
+                chart = chart.series(Series::new("cut off (no open way out)", pts, [213, 94, 0]));
+            }
+            chart = chart.hline(90.0, "90 %");
+            let of = if r.stranded_persons > 0.0 {
+                " of those not cut off"
+            } else {
+                ""
+            };
             if let Some(t) = r.t90_s {
-                chart = chart.marker(t, format!("T90 {}", hm(t)));
+                chart = chart.marker(t, format!("T90{of} {}", hm(t)));
             }
             if let Some(t) = r.t100_s {
-                chart = chart.marker(t, format!("T100 {}", hm(t)));
+                chart = chart.marker(t, format!("T100{of} {}", hm(t)));
             }
             chart.write_png(&dir.join("evacuation_curve.png"))?;
             files.push("evacuation_curve.png".into());
@@ -584,7 +612,8 @@ pub fn run(
 }
 
 /// Network nodes where roads leave the network: nodes of the main component within 30 m of
-/// the edge of the network's extent, outside the evacuation zone.
+/// the edge of the network's extent, outside the evacuation zone and more than 5 m from its
+/// outline (a road leaving the network across the zone's own edge stays in the area at risk).
 fn exit_nodes(cn: &CityNetwork, e: &EvacuationSpec) -> Vec<u32> {
     let net = &cn.net;
     let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -600,7 +629,27 @@ fn exit_nodes(cn: &CityNetwork, e: &EvacuationSpec) -> Vec<u32> {
             let p = net.node_xy[n as usize];
             cn.in_main_component[n as usize]
                 && (p[0] - x0 < tol || x1 - p[0] < tol || p[1] - y0 < tol || y1 - p[1] < tol)
-                && e.zone.as_ref().is_none_or(|z| !z.contains(p))
+                && e.zone
+                    .as_ref()
+                    .is_none_or(|z| !z.contains(p) && ring_distance(&z.exterior, p) > 5.0)
         })
         .collect()
+}
+
+/// Distance from `p` to the closed ring's outline.
+fn ring_distance(ring: &[P2], p: P2) -> f64 {
+    let n = ring.len();
+    (0..n)
+        .map(|k| {
+            let (a, b) = (ring[k], ring[(k + 1) % n]);
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 > 0.0 {
+                (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy)
+        })
+        .fold(f64::INFINITY, f64::min)
 }

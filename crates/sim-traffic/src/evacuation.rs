@@ -239,7 +239,7 @@ pub struct EvacuationResult {
     pub en_route_persons: f64,
     /// `stranded_persons / car_persons` (0 without car persons).
     pub stranded_share: f64,
-    /// Arrived car persons at `0, step, 2·step, …` up to the last arrival.
+    /// Arrived car persons at `0, step, 2·step, …` up to the last arrival or stranding.
     pub curve: Vec<CurvePoint>,
     /// When 90 % of the car persons who can leave (not stranded) had arrived.
     pub t90_s: Option<f64>,
@@ -415,7 +415,13 @@ pub fn evacuate(net: &Network, input: &EvacuationInput) -> Result<EvacuationResu
             0.0
         }
     };
-    let steps = (last / input.step_s).ceil() as usize;
+    // The curve runs to the last arrival or stranding, whichever is later.
+    let last_event = queue
+        .stranded()
+        .map(|(_, t, _)| t)
+        .filter(|t| t.is_finite())
+        .fold(last, f64::max);
+    let steps = (last_event / input.step_s).ceil() as usize;
     let mut curve = Vec::with_capacity(steps + 1);
     let mut j = 0;
     let mut cum = 0.0;
