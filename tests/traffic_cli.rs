@@ -393,6 +393,17 @@ fn evacuation_with_a_timed_bridge_closure() {
         "{at} vs {e}"
     );
     assert!(dests.iter().any(|r| r["kind"] == "shelter"));
+    assert_eq!(
+        e["shelters_over_capacity"].as_array().unwrap().len(),
+        0,
+        "{e}"
+    );
+    for r in dests.iter().filter(|r| r["kind"] == "shelter") {
+        assert!(
+            f(r, "arrived_persons") <= f(r, "capacity_persons") + 1e-9,
+            "{r:?}"
+        );
+    }
     let sh = e["persons_to_shelters"].as_f64().unwrap() + e["persons_to_exits"].as_f64().unwrap();
     assert!((sh - at).abs() < 1e-6 * at.max(1.0));
     for f in [

@@ -49,8 +49,8 @@ pub struct EvacuationSummary {
     /// Car persons who reached a shelter, and who left through an exit.
     pub persons_to_shelters: f64,
     pub persons_to_exits: f64,
-    /// Shelters that receive more persons than they have places (capacities are not
-    /// enforced: the cars go to the nearest destination).
+    /// Shelters that receive more persons than they have places (possible with
+    /// `shelter_capacity = false`, or by a car's rounding).
     pub shelters_over_capacity: Vec<ShelterLoad>,
     pub link_traversals: u64,
     pub events: u64,
@@ -287,6 +287,13 @@ pub fn run(
     input.seed = e.seed;
     input.changes = changes;
     input.params = params;
+    if e.shelter_capacity {
+        input.shelter_capacity = shelter_at
+            .iter()
+            .filter(|(_, (_, cap))| cap.is_finite())
+            .map(|(&n, (_, cap))| (n, *cap))
+            .collect();
+    }
     progress(Progress::Stage("evacuation: queue simulation"));
     let t0 = std::time::Instant::now();
     let r = evacuate(net, &input).map_err(traffic_err(sc, "traffic.evacuation"))?;

@@ -175,6 +175,12 @@ pub struct EvacuationInput {
     pub step_s: f64,
     /// How many bottleneck links to report, 20 by default.
     pub bottleneck_count: usize,
+    /// Shelters with a capacity (node, persons). When given, each car is sent, in departure
+    /// order, to the nearest (free-flow time from its origin) of the shelters that still
+    /// have room for its persons and the other destinations (exits); a car sent to a shelter
+    /// keeps the exits as a fallback if the shelter is cut off. Empty (default): every car
+    /// goes to the nearest destination, whatever the shelters hold.
+    pub shelter_capacity: Vec<(u32, f64)>,
 }
 
 impl EvacuationInput {
@@ -192,6 +198,7 @@ impl EvacuationInput {
             params: QueueParams::default(),
             step_s: 300.0,
             bottleneck_count: 20,
+            shelter_capacity: Vec::new(),
         }
     }
 }
@@ -283,6 +290,100 @@ fn vehicle_counts(x: &[f64]) -> Vec<u64> {
     n
 }
 
+/// Capacity-aware destination choice: set 0 holds the destinations that are not capacity
+/// shelters (exits); set k ≥ 1 holds shelter k and those exits. Cars are taken in order of
+/// departure (then index); each goes to the nearest shelter with room for its persons if that
+/// is nearer than every exit, else to set 0. Free-flow times from the origins come from one
+/// Dijkstra per distinct origin node.
+fn assign_shelters(
+    net: &Network,
+    input: &EvacuationInput,
+    trips: &mut [Trip],
+    persons: &[f64],
+) -> Result<Vec<Vec<u32>>, TrafficError> {
+    for &(n, c) in &input.shelter_capacity {
+        if n as usize >= net.node_count || c.is_nan() || c < 0.0 {
+            return Err(TrafficError::Invalid(format!(
+                "shelter at node {}: capacity {c} must be >= 0 and the node in the network",
+                n + 1
+            )));
+        }
+    }
+    let shelters: Vec<u32> = input.shelter_capacity.iter().map(|s| s.0).collect();
+    let exits: Vec<u32> = input
+        .destinations
+        .iter()
+        .copied()
+        .filter(|n| !shelters.contains(n))
+        .collect();
+    let mut sets = vec![exits.clone()];
+    for &sh in &shelters {
+        let mut s = vec![sh];
+        s.extend(&exits);
+        sets.push(s);
+    }
+    let cost: Vec<f64> = net.free_flow_time.clone();
+    let mut origins: Vec<u32> = trips.iter().map(|t| t.origin).collect();
+    origins.sort_unstable();
+    origins.dedup();
+    // Per distinct origin: free-flow time to each shelter and to the nearest exit.
+    let mut sp = crate::paths::ShortestPaths::new(net.node_count);
+    let mut to: Vec<(Vec<f64>, f64)> = Vec::with_capacity(origins.len());
+    for &o in &origins {
+        sp.run(net, &cost, o)?;
+        let d = sp.dist();
+        let sh: Vec<f64> = shelters.iter().map(|&n| d[n as usize]).collect();
+        let ex = exits
+            .iter()
+            .map(|&n| d[n as usize])
+            .fold(f64::INFINITY, f64::min);
+        to.push((sh, ex));
+    }
+    let mut room: Vec<f64> = input.shelter_capacity.iter().map(|s| s.1).collect();
+    let mut order: Vec<usize> = (0..trips.len()).collect();
+    order.sort_by(|&a, &b| {
+        trips[a]
+            .departure_s
+            .total_cmp(&trips[b].departure_s)
+            .then(a.cmp(&b))
+    });
+    for v in order {
+        let k = origins
+            .binary_search(&trips[v].origin)
+            .expect("origin listed");
+        let (sh, ex) = &to[k];
+        let mut best: Option<(f64, usize)> = None;
+        for (j, &t) in sh.iter().enumerate() {
+            if t.is_finite() && room[j] >= persons[v] && best.is_none_or(|b| t < b.0) {
+                best = Some((t, j));
+            }
+        }
+        trips[v].dest_set = match best {
+            Some((t, j)) if t <= *ex => {
+                room[j] -= persons[v];
+                j as u32 + 1
+            }
+            _ => 0,
+        };
+        // Only shelters and no reachable exit: a full shelter's cars still try the nearest
+        // shelter (they are counted over capacity) rather than having nowhere to go.
+        if trips[v].dest_set == 0 && sets[0].is_empty() {
+            let j = sh
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.is_finite())
+                .min_by(|a, b| a.1.total_cmp(b.1).then(a.0.cmp(&b.0)))
+                .map_or(0, |(j, _)| j);
+            trips[v].dest_set = j as u32 + 1;
+        }
+    }
+    if sets[0].is_empty() {
+        // Set 0 must not be empty for the queue model; it is unused then.
+        sets[0] = shelters.clone();
+    }
+    Ok(sets)
+}
+
 /// Run an evacuation.
 pub fn evacuate(net: &Network, input: &EvacuationInput) -> Result<EvacuationResult, TrafficError> {
     let ppv = input.persons_per_vehicle;
@@ -344,7 +445,7 @@ pub fn evacuate(net: &Network, input: &EvacuationInput) -> Result<EvacuationResu
         return Err(TrafficError::Invalid(format!("{nv} cars are too many")));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(input.seed);
-    let mut trips = Vec::with_capacity(nv as usize);
+    let mut trips: Vec<Trip> = Vec::with_capacity(nv as usize);
     let mut vehicle_source = Vec::with_capacity(nv as usize);
     let mut vehicle_persons = Vec::with_capacity(nv as usize);
     for (i, (s, &n)) in input.sources.iter().zip(&counts).enumerate() {
@@ -368,13 +469,12 @@ pub fn evacuate(net: &Network, input: &EvacuationInput) -> Result<EvacuationResu
             });
         }
     }
-    let queue = simulate(
-        net,
-        &trips,
-        std::slice::from_ref(&input.destinations),
-        &input.changes,
-        &input.params,
-    )?;
+    let sets = if input.shelter_capacity.is_empty() {
+        vec![input.destinations.clone()]
+    } else {
+        assign_shelters(net, input, &mut trips, &vehicle_persons)?
+    };
+    let queue = simulate(net, &trips, &sets, &input.changes, &input.params)?;
 
     let total_persons: f64 = input.sources.iter().map(|s| s.persons).sum();
     let car_persons: f64 = vehicle_persons.iter().sum();

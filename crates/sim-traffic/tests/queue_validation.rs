@@ -723,3 +723,41 @@ fn bad_parameters_are_errors() {
         assert!(evacuate(&net, &b).is_err(), "{b:?}");
     }
 }
+
+#[test]
+fn shelter_capacities_send_the_overflow_on() {
+    use sim_traffic::network::LinkSpec;
+    // 0 -> 1 (shelter A, 1 min), 0 -> 2 (shelter B, 2 min), 0 -> 3 (exit, 5 min).
+    let l = |a, b, t| LinkSpec::bpr(a, b, 36_000.0, 100.0, t);
+    let net = Network::new(4, 0, &[l(0, 1, 1.0), l(0, 2, 2.0), l(0, 3, 5.0)]).unwrap();
+    let src = vec![Source {
+        node: 0,
+        persons: 50.0,
+        id: 0,
+    }];
+    let mut input = EvacuationInput::new(
+        src,
+        vec![1, 2, 3],
+        Mobilisation::Uniform {
+            start_s: 0.0,
+            end_s: 600.0,
+        },
+    );
+    input.persons_per_vehicle = 1.0;
+    // Without capacities everyone takes the nearest shelter.
+    let r = evacuate(&net, &input).unwrap();
+    assert!(r.queue.arrival_node.iter().all(|&n| n == 1));
+    input.shelter_capacity = vec![(1, 10.0), (2, 10.0)];
+    let r = evacuate(&net, &input).unwrap();
+    let at = |n: u32| r.queue.arrival_node.iter().filter(|&&a| a == n).count();
+    assert_eq!((at(1), at(2), at(3)), (10, 10, 30));
+    // The first to leave get the nearest shelter.
+    let first = (0..50)
+        .min_by(|&a, &b| r.queue.departure_s[a].total_cmp(&r.queue.departure_s[b]))
+        .unwrap();
+    assert_eq!(r.queue.arrival_node[first], 1);
+    assert!(r.queue.is_conserved());
+    // A shelter off the network is an error.
+    input.shelter_capacity = vec![(9, 10.0)];
+    assert!(evacuate(&net, &input).is_err());
+}

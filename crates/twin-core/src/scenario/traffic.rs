@@ -152,6 +152,8 @@ pub struct EvacuationSection {
     pub reroute_interval_s: Option<f64>,
     /// A blocked vehicle is pushed on after this many seconds (gridlock guard); default 300.
     pub stuck_time_s: Option<f64>,
+    /// Send cars to a shelter only while it has room (its `capacity`); default true.
+    pub shelter_capacity: Option<bool>,
 }
 
 /// `mobilisation = { distribution = "rayleigh", mean_s = 2700.0 }`.
@@ -268,6 +270,7 @@ pub struct EvacuationSpec {
     pub seed: u64,
     pub reroute_interval_s: f64,
     pub stuck_time_s: f64,
+    pub shelter_capacity: bool,
 }
 
 /// The network a traffic section runs on.
@@ -744,5 +747,6 @@ fn evacuation(e: &EvacuationSection, path: &Path) -> Result<EvacuationSpec> {
             |v| v > 0.0,
             "a positive time",
         )?,
+        shelter_capacity: e.shelter_capacity.unwrap_or(true),
     })
 }
