@@ -103,6 +103,32 @@ fn print_gaps(what: &str, r: &sim_traffic::assign::AssignResult) {
     eprintln!("{line}");
 }
 
+/// Print a network's size and the times to the gaps of Algorithm B (to 1e-10, 2 threads)
+/// and BFW (60 s limit).
+fn gaps_on(name: &str, cn: &CityNetwork, d: &Demand) {
+    eprintln!(
+        "{name}: {} nodes, {} links, {} zones, {:.0} trips",
+        cn.net.node_count,
+        cn.net.link_count(),
+        cn.zone_count,
+        d.total()
+    );
+    let r = assign(
+        &cn.net,
+        d,
+        &params(Algorithm::AlgorithmB, 1e-10),
+        &mut |_| {},
+    )
+    .unwrap();
+    print_gaps(&format!("{name}, Algorithm B, 2 threads"), &r);
+    let bfw = AssignParams {
+        max_seconds: 60.0,
+        ..params(Algorithm::BiconjugateFrankWolfe, 1e-6)
+    };
+    let r = assign(&cn.net, d, &bfw, &mut |_| {}).unwrap();
+    print_gaps(&format!("{name}, BFW (60 s limit)"), &r);
+}
+
 fn assignment(c: &mut Criterion) {
     let (net, demand) = sioux();
     let mut g = c.benchmark_group("assign_sioux_falls");
@@ -166,48 +192,9 @@ fn assignment(c: &mut Criterion) {
     print_gaps("Sioux Falls, BFW", &r);
 
     let (bn, bd) = osm_gravity("osm/north-bayreuth.osm.gz", 25832, 20_000.0);
-    eprintln!(
-        "Bayreuth: {} nodes, {} links, {} zones, {:.0} trips",
-        bn.net.node_count,
-        bn.net.link_count(),
-        bn.zone_count,
-        bd.total()
-    );
-    let r = assign(
-        &bn.net,
-        &bd,
-        &params(Algorithm::AlgorithmB, 1e-10),
-        &mut |_| {},
-    )
-    .unwrap();
-    print_gaps("Bayreuth, Algorithm B, 2 threads", &r);
-    let r = assign(
-        &bn.net,
-        &bd,
-        &AssignParams {
-            max_seconds: 60.0,
-            ..params(Algorithm::BiconjugateFrankWolfe, 1e-6)
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    print_gaps("Bayreuth, BFW (60 s limit)", &r);
+    gaps_on("Bayreuth", &bn, &bd);
     let (cn, d) = osm_gravity("osm/helsinki.osm.pbf", 25835, 20_000.0);
-    eprintln!(
-        "Helsinki: {} nodes, {} links, {} zones, {:.0} trips",
-        cn.net.node_count,
-        cn.net.link_count(),
-        cn.zone_count,
-        d.total()
-    );
-    let r = assign(
-        &cn.net,
-        &d,
-        &params(Algorithm::AlgorithmB, 1e-10),
-        &mut |_| {},
-    )
-    .unwrap();
-    print_gaps("Helsinki, Algorithm B, 2 threads", &r);
+    gaps_on("Helsinki", &cn, &d);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -222,17 +209,6 @@ fn assignment(c: &mut Criterion) {
         .unwrap()
     });
     print_gaps("Helsinki, Algorithm B, 1 thread", &r);
-    let r = assign(
-        &cn.net,
-        &d,
-        &AssignParams {
-            max_seconds: 60.0,
-            ..params(Algorithm::BiconjugateFrankWolfe, 1e-6)
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    print_gaps("Helsinki, BFW (60 s limit)", &r);
     let mut g = c.benchmark_group("assign_helsinki");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
