@@ -15,7 +15,7 @@ use serde::Serialize;
 use sim_traffic::city::{CONNECTOR, CityNetwork, LinkSelection, NetworkOptions, select_road_links};
 use sim_traffic::{Demand, Network, TrafficError};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use twin_core::City;
 use twin_core::geom::P2;
 use twin_core::model::HighwayClass;
@@ -689,14 +689,6 @@ pub fn read_tntp(net: &Path, trips: &Path) -> Result<(Network, Demand, usize), R
         sim_traffic::tntp::parse_trips(&text, network.node_count).map_err(file_err(trips))?
     };
     Ok((network, demand, meta.zones))
-}
-
-/// Paths of the files a TNTP network names.
-pub fn tntp_paths(spec: &TrafficSpec) -> Option<(&PathBuf, &PathBuf)> {
-    match &spec.network {
-        TrafficNetwork::Tntp { net, trips } => Some((net, trips)),
-        TrafficNetwork::City => None,
-    }
 }
 
 /// An assignment's link results on the full network (closed links: volume 0, time NaN).
