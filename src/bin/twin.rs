@@ -96,12 +96,20 @@ enum Command {
         #[arg(long, requires = "input")]
         output: Option<PathBuf>,
     },
-    /// Run a scenario file and write a results folder with summary.json.
     /// Traffic tools: equilibrium assignment on TNTP networks.
     Traffic {
         #[command(subcommand)]
         command: TrafficCommand,
     },
+    /// Show a scenario or a results folder in 3D, or render it into a PNG (runs the viewer
+    /// `twin-view`; `twin view --help` lists its options).
+    #[command(disable_help_flag = true)]
+    View {
+        /// SCENARIO.toml|RESULTS_DIR [--table|--situation] [--screenshot OUT.png] ...
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Run a scenario file and write a results folder with summary.json.
     Run {
         /// Scenario file (TOML); see docs/scenarios.md.
         scenario: PathBuf,
@@ -190,6 +198,37 @@ fn hms(t: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// `twin view`: run the viewer binary `twin-view` (beside this executable, else on PATH)
+/// with the same arguments; the viewer is a separate binary so that only it links bevy.
+fn view(args: &[std::ffi::OsString]) -> Result<()> {
+    let name = format!("twin-view{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(&name)))
+        .filter(|p| p.is_file());
+    let on_path = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(&name))
+                .find(|p| p.is_file())
+        })
+    };
+    let Some(exe) = beside.or_else(on_path) else {
+        bail!(
+            "the viewer `{name}` is not built: run `cargo build --release -p viewer` (it is \
+             placed beside `twin`), or install it with `cargo install --path crates/viewer`"
+        );
+    };
+    let status = std::process::Command::new(&exe)
+        .args(args)
+        .status()
+        .with_context(|| format!("starting {}", exe.display()))?;
+    if !status.success() {
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    Ok(())
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -207,6 +246,7 @@ fn main() {
             cell_m,
         } => demo(&out, seed, size_m, cell_m),
         Command::Run { scenario, out } => run(&scenario, out),
+        Command::View { args } => view(&args),
         Command::Traffic {
             command:
                 TrafficCommand::Assign {

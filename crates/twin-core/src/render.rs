@@ -279,8 +279,13 @@ impl Classes {
         (!v.is_nan()).then(|| self.breaks.partition_point(|&b| b <= v))
     }
 
+    /// The classes: label and colour, lowest first.
+    pub fn classes(&self) -> &[(String, [u8; 3])] {
+        &self.classes
+    }
+
     /// Legend text for the value range of class `i`, for example `0.75 – 1.25 m`.
-    fn range_text(&self, i: usize, unit: &str) -> String {
+    pub fn range_text(&self, i: usize, unit: &str) -> String {
         let n = self.classes.len();
         let range = if n == 1 {
             "all values".to_string()
@@ -318,7 +323,7 @@ pub enum Palette {
 
 impl Palette {
     /// A ramp's range must be finite and increasing.
-    fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         match self {
             Palette::Ramp { min, max, .. }
                 if !(min.is_finite() && max.is_finite() && min < max) =>
@@ -332,7 +337,7 @@ impl Palette {
     }
 
     /// Colour of a finite value.
-    fn colour(&self, v: f32) -> [u8; 3] {
+    pub fn colour(&self, v: f32) -> [u8; 3] {
         match self {
             Palette::Ramp { ramp, min, max } => ramp.at((v - min) / (max - min)),
             Palette::Classes(c) => c.classes[c.class_of(v).unwrap_or(0)].1,
@@ -1120,6 +1125,48 @@ fn wrap(text: &str, bold: bool) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Height of a line of text in font pixels (multiply by the scale `u`).
+pub const FONT_HEIGHT: usize = font::HEIGHT;
+
+/// Width in image pixels of `text` drawn at `u` pixels per font pixel.
+pub fn text_width_px(text: &str, u: usize, bold: bool) -> usize {
+    let extra = if bold { (u + 1) / 3 } else { 0 };
+    text.chars()
+        .map(|ch| {
+            let g = font::glyph(ch);
+            font::advance(ch) * u + if g.width > 0 { extra } else { 0 }
+        })
+        .sum()
+}
+
+/// Draw `text` into an RGB image of `w` × `h` pixels (`rgb.len() == 3 w h`) with its glyph
+/// cell's top-left at (x, y), `u` pixels per font pixel, clipped to the image: captions
+/// and legends on images made elsewhere (the viewer's screenshots). Does nothing when the
+/// buffer has the wrong size.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_text_rgb(
+    rgb: &mut Vec<u8>,
+    w: usize,
+    h: usize,
+    x: usize,
+    y: usize,
+    u: usize,
+    bold: bool,
+    colour: [u8; 3],
+    text: &str,
+) {
+    if rgb.len() != w * h * 3 {
+        return;
+    }
+    let mut cv = Canvas {
+        w,
+        h,
+        rgb: std::mem::take(rgb),
+    };
+    cv.text(x, y, u.max(1), bold, colour, text);
+    *rgb = cv.rgb;
 }
 
 /// Thin line width for font scale `u`.
