@@ -409,28 +409,32 @@ impl BaseMap {
     /// on top, sampled nearest-neighbour at the pixel centres (the overlay may lie on
     /// another grid in the same CRS).
     pub fn compose(&self, overlay: Option<(&Raster<f32>, &Scale)>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.rgb.len() * 4);
-        for r in 0..self.height {
-            for c in 0..self.width {
-                let base = self.rgb[r * self.width + c];
-                let mut px = base;
-                if let Some((ras, scale)) = overlay {
-                    let [x, y] = self.spec.cell_center(c, r);
-                    if let Some((oc, or)) = ras.spec.cell_at(x, y) {
-                        let v = ras.get(oc, or);
-                        if !ras.is_missing(v)
-                            && let Some(col) = scale.color(v)
-                        {
-                            let a = scale.opacity;
-                            px = std::array::from_fn(|k| {
-                                (base[k] as f32 * (1.0 - a) + col[k] as f32 * a).round() as u8
-                            });
+        use rayon::prelude::*;
+        let mut out = vec![0u8; self.rgb.len() * 4];
+        // Rows in parallel; every pixel depends only on its own inputs.
+        out.par_chunks_mut(self.width * 4)
+            .enumerate()
+            .for_each(|(r, row)| {
+                for c in 0..self.width {
+                    let base = self.rgb[r * self.width + c];
+                    let mut px = base;
+                    if let Some((ras, scale)) = overlay {
+                        let [x, y] = self.spec.cell_center(c, r);
+                        if let Some((oc, or)) = ras.spec.cell_at(x, y) {
+                            let v = ras.get(oc, or);
+                            if !ras.is_missing(v)
+                                && let Some(col) = scale.color(v)
+                            {
+                                let a = scale.opacity;
+                                px = std::array::from_fn(|k| {
+                                    (base[k] as f32 * (1.0 - a) + col[k] as f32 * a).round() as u8
+                                });
+                            }
                         }
                     }
+                    row[c * 4..c * 4 + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
                 }
-                out.extend_from_slice(&[px[0], px[1], px[2], 255]);
-            }
-        }
+            });
         out
     }
 }

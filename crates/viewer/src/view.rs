@@ -22,6 +22,10 @@ use crate::situation::Situation;
 use crate::sunclock::SunClock;
 use crate::timeline::Timeline;
 
+/// Terrain mesh resolution: at most this many vertices per side (the overlay texture
+/// carries the detail; 384² vertices keep software rendering usable).
+pub const TERRAIN_MAX_SIDE: usize = 384;
+
 /// Who the viewer is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -103,6 +107,11 @@ pub struct Options {
     pub tz: String,
     /// Buildings coloured by a result.
     pub colors: BuildingColors,
+    /// Table mode in a window instead of fullscreen (for a desk or for testing).
+    pub windowed: bool,
+    /// Multisample anti-aliasing: 1 (off), 2, 4 or 8 samples; `None`: 4 on a GPU, off on
+    /// a software renderer (where 4 samples cost three times the frame time).
+    pub msaa: Option<u32>,
 }
 
 impl Default for Options {
@@ -123,6 +132,8 @@ impl Default for Options {
             shadows: true,
             tz: "Europe/Berlin".into(),
             colors: BuildingColors::Plain,
+            msaa: None,
+            windowed: false,
         }
     }
 }
@@ -228,8 +239,6 @@ pub struct ViewState {
     pub home: OrbitCamera,
     pub fov_y_rad: f32,
     pub touch: TouchTracker,
-    /// Pixels the mouse moved since the button went down (a click is a short drag).
-    pub drag_px: f32,
     // Geometry.
     pub terrain: MeshData,
     pub buildings: BuildingMeshes,
@@ -253,6 +262,9 @@ pub struct ViewState {
     pub flood: Option<FloodView>,
     pub show_water: bool,
     pub show_traffic: bool,
+    /// Light from the sun at the clock's time; off: a fixed afternoon daylight (the
+    /// situation picture stays readable at night).
+    pub real_sun: bool,
     pub colors: BuildingColors,
     // Results per building and link.
     pub residents: std::collections::BTreeMap<String, f64>,
@@ -390,7 +402,7 @@ impl ViewState {
         let city = &data.city;
         let frame = Frame::for_city(city);
         let terrain = match (&city.terrain.dem, &city.terrain.tin) {
-            (Some(d), _) => scene::terrain_mesh(d, &frame, 768),
+            (Some(d), _) => scene::terrain_mesh(d, &frame, TERRAIN_MAX_SIDE),
             (None, Some(t)) => scene::tin_mesh(t, &frame),
             (None, None) => MeshData::default(),
         };
@@ -467,7 +479,6 @@ impl ViewState {
             home,
             fov_y_rad,
             touch: TouchTracker::new(),
-            drag_px: 0.0,
             terrain,
             buildings,
             base_buildings,
@@ -487,6 +498,7 @@ impl ViewState {
             flood,
             show_water: true,
             show_traffic: true,
+            real_sun: opts.mode != Mode::Situation,
             colors: opts.colors,
             residents,
             picked: None,
@@ -925,11 +937,12 @@ impl ViewState {
         }
     }
 
-    /// Unit vector towards the sun (city frame), or a fixed afternoon sun without a site.
+    /// Unit vector towards the sun (city frame), or a fixed afternoon sun (south-west, 40°)
+    /// without a site or with `real_sun` off.
     pub fn sun_dir(&self) -> Option<[f64; 3]> {
         match &self.sun {
-            Some(s) => s.position().ok().map(|p| p.dir),
-            None => Some(sim_shadow::sun::direction(225.0, 40.0)),
+            Some(s) if self.real_sun => s.position().ok().map(|p| p.dir),
+            _ => Some(sim_shadow::sun::direction(225.0, 40.0)),
         }
     }
 
@@ -1182,6 +1195,36 @@ mod tests {
         st.cam.pitch_deg = 5.0;
         st.pick_at(400.0, 0.0, 800.0, 600.0);
         assert!(st.picked.is_none());
+    }
+
+    #[test]
+    fn picking_a_projected_building_from_the_overview() {
+        let city = demo(2000.0);
+        let mut st = state(city, &Options::default());
+        st.reset_camera();
+        let (w, h) = (1300.0, 850.0);
+        let t = (st.fov_y_rad as f64 / 2.0).tan();
+        let (eye, f, r, u) = (st.cam.eye(), st.cam.forward(), st.cam.right(), st.cam.up());
+        let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+        let mut tried = 0;
+        let mut same = 0;
+        let buildings = st.data.city.buildings.clone();
+        for (i, b) in buildings.iter().enumerate().step_by(97) {
+            let Some(top) = b.roof_z else { continue };
+            let c = b.footprint[0].centroid();
+            let p = st.frame.local([c[0], c[1], top]).map(f64::from);
+            let v = [p[0] - eye[0], p[1] - eye[1], p[2] - eye[2]];
+            let z = dot(v, f);
+            let px = w / 2.0 + dot(v, r) / z / t * (h / 2.0);
+            let py = h / 2.0 - dot(v, u) / z / t * (h / 2.0);
+            if !(0.0..w).contains(&px) || !(0.0..h).contains(&py) {
+                continue;
+            }
+            tried += 1;
+            st.pick_at(px, py, w, h);
+            same += usize::from(st.picked.as_ref().is_some_and(|p| p.0 == i));
+        }
+        assert!(tried > 10 && same * 10 >= tried * 8, "{same} of {tried}");
     }
 
     #[test]

@@ -129,16 +129,26 @@ pub(crate) fn drive(
     }
     let ready = cap.frame >= MIN_FRAMES && cap.ready >= READY_FRAMES;
     if let Some(r) = cap.result.lock().expect("lock").take() {
+        // Offscreen jobs end here, without tearing the renderer down: with a software
+        // renderer the frame still in flight can outlast wgpu's wait on drop. Everything
+        // the job wrote is complete (written atomically) by now.
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
         match r {
             Ok(()) => {
-                exit.write(AppExit::Success);
+                if let Some(p) = &opts.0.screenshot
+                    && opts.0.frames.is_none()
+                {
+                    println!("{}", p.display());
+                    let _ = std::io::stdout().flush();
+                }
+                std::process::exit(0);
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                exit.write(AppExit::error());
+                std::process::exit(1);
             }
         }
-        return;
     }
     let job_path = match &cap.job {
         Job::Screenshot(p) => Some(p.clone()),

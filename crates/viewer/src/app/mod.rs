@@ -82,7 +82,7 @@ pub fn run(opts: Options) -> Result<()> {
         )
         .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO));
     } else {
-        let mode = if opts.mode == Mode::Table {
+        let mode = if opts.mode == Mode::Table && !opts.windowed {
             WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
         } else {
             WindowMode::Windowed
@@ -231,8 +231,13 @@ fn setup(
     mut images: ResMut<Assets<Image>>,
     mut state: ResMut<St>,
     opts: Res<Opts>,
+    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
 ) {
     let opts = &opts.0;
+    let software = adapter
+        .as_ref()
+        .is_some_and(|a| a.device_type == wgpu_types::DeviceType::Cpu);
+    let msaa = opts.msaa.unwrap_or(if software { 1 } else { 4 });
     // Terrain with its overlay texture.
     let (tw, th, rgba) = state.terrain_texture();
     let terrain_image = images.add(texture(tw, th, rgba));
@@ -248,6 +253,7 @@ fn setup(
         commands.spawn((
             Mesh3d(meshes.add(to_mesh(&state.terrain))),
             MeshMaterial3d(terrain_material.clone()),
+            bevy::pbr::NotShadowCaster,
         ));
     }
     // Buildings: roofs and walls, two batched meshes with vertex colours.
@@ -276,7 +282,11 @@ fn setup(
     });
     let roads = (!state.roads.is_empty()).then(|| {
         let h = meshes.add(to_mesh(&state.roads));
-        commands.spawn((Mesh3d(h.clone()), MeshMaterial3d(flat.clone())));
+        commands.spawn((
+            Mesh3d(h.clone()),
+            MeshMaterial3d(flat.clone()),
+            bevy::pbr::NotShadowCaster,
+        ));
         h
     });
     if !state.barriers.is_empty() {
@@ -359,11 +369,17 @@ fn setup(
                 ..default()
             }),
             Tonemapping::None,
-            Msaa::Sample4,
+            match msaa {
+                1 => Msaa::Off,
+                2 => Msaa::Sample2,
+                8 => Msaa::Sample8,
+                _ => Msaa::Sample4,
+            },
             Transform::default(),
         ))
         .id();
-    let pin_mesh = meshes.add(Cylinder::new(1.2, 14.0));
+    // Comment pins: visible from the overview, small next to a building close up.
+    let pin_mesh = meshes.add(Cylinder::new(3.0, 30.0));
     commands.insert_resource(Handles {
         camera,
         sun,
@@ -429,11 +445,9 @@ fn input_camera(
         if g.zoom_factor != 1.0 && g.zoom_factor.is_finite() {
             state.zoom(g.zoom_factor as f64);
         }
-        for tap in g.taps {
-            state.pick_at(tap[0] as f64, tap[1] as f64, win.width() as f64, vh);
-        }
+        // Taps and clicks pick in the panels' pass (egui knows whether they hit a panel).
     }
-    // Mouse: left drag orbit, right or middle drag pan, wheel zoom, click to pick.
+    // Mouse: left drag orbit, right or middle drag pan, wheel zoom.
     let mut d = Vec2::ZERO;
     for m in motion.read() {
         d += m.delta;
@@ -446,24 +460,13 @@ fn input_camera(
         };
     }
     if busy {
-        state.drag_px = 0.0;
         return;
     }
     if buttons.pressed(MouseButton::Left) {
-        state.drag_px += d.length();
         state.cam.orbit(d.x as f64 * 0.25, -d.y as f64 * 0.2);
     }
     if buttons.pressed(MouseButton::Right) || buttons.pressed(MouseButton::Middle) {
         state.cam.pan_screen(d.x as f64, d.y as f64, vh, fov);
-    }
-    if buttons.just_pressed(MouseButton::Left) {
-        state.drag_px = 0.0;
-    }
-    if buttons.just_released(MouseButton::Left)
-        && state.drag_px < 4.0
-        && let Some(p) = win.cursor_position()
-    {
-        state.pick_at(p.x as f64, p.y as f64, win.width() as f64, vh);
     }
     if scroll != 0.0 {
         state.zoom(0.85f64.powf(scroll as f64));
@@ -636,7 +639,7 @@ fn update_colors(
                 ..default()
             });
             let mut c = bv(p);
-            c.y += 7.0;
+            c.y += 15.0;
             let e = commands
                 .spawn((
                     Mesh3d(handles.pin_mesh.clone()),

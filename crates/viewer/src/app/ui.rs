@@ -21,6 +21,7 @@ pub(crate) struct Draft {
     title: String,
     text: String,
     confirm_reset: bool,
+    styled: bool,
 }
 
 fn c32(c: [u8; 3]) -> egui::Color32 {
@@ -50,7 +51,7 @@ pub(crate) fn panels(
     if let Some(m) = st.message.clone() {
         egui::TopBottomPanel::bottom("status").show(ctx, |ui| {
             ui.horizontal(|ui| {
-                ui.colored_label(egui::Color32::from_rgb(180, 30, 30), m);
+                ui.label(egui::RichText::new(m).strong());
                 if ui.button("OK").clicked() {
                     st.message = None;
                 }
@@ -61,6 +62,23 @@ pub(crate) fn panels(
         exit.write(AppExit::Success);
     }
     *wants = ctx.wants_pointer_input() || ctx.is_pointer_over_area();
+    // A click or tap on the map (not on a panel): pick a building or place a comment.
+    if !*wants
+        && let Some(pos) = ctx.input(|i| {
+            i.pointer
+                .primary_clicked()
+                .then(|| i.pointer.interact_pos())
+                .flatten()
+        })
+    {
+        let r = ctx.screen_rect();
+        st.pick_at(
+            pos.x as f64,
+            pos.y as f64,
+            r.width() as f64,
+            r.height() as f64,
+        );
+    }
     commands.insert_resource(EguiWantsInput(*wants));
     Ok(())
 }
@@ -241,10 +259,18 @@ fn layer_ui(ui: &mut egui::Ui, st: &mut crate::view::ViewState) {
 }
 
 fn sun_ui(ui: &mut egui::Ui, st: &mut crate::view::ViewState, simple: bool) {
+    if st.sun.is_none() {
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.strong(if simple { "Sun" } else { "Sun and shadow" });
+        if !simple {
+            ui.checkbox(&mut st.real_sun, "light from this sun");
+        }
+    });
     let Some(sun) = st.sun.as_mut() else {
         return;
     };
-    ui.strong(if simple { "Sun" } else { "Sun and shadow" });
     let mut doy = day_of_year(sun.year, sun.month, sun.day);
     let days = if sim_shadow::time::is_leap_year(sun.year) {
         366
@@ -509,8 +535,24 @@ fn building_window(ctx: &egui::Context, st: &mut crate::view::ViewState) {
     }
 }
 
+/// Large text and touch targets for the table (applied once).
+fn big_style(ctx: &egui::Context) {
+    ctx.style_mut(|s| {
+        for f in s.text_styles.values_mut() {
+            f.size *= 1.5;
+        }
+        s.spacing.button_padding = egui::vec2(14.0, 10.0);
+        s.spacing.interact_size = egui::vec2(48.0, 44.0);
+        s.spacing.slider_width = 420.0;
+        s.spacing.item_spacing = egui::vec2(12.0, 10.0);
+    });
+}
+
 fn table_ui(ctx: &egui::Context, st: &mut crate::view::ViewState, draft: &mut Draft) {
-    ctx.set_zoom_factor(1.6);
+    if !draft.styled {
+        big_style(ctx);
+        draft.styled = true;
+    }
     egui::TopBottomPanel::bottom("table").show(ctx, |ui| {
         ui.add_space(6.0);
         ui.horizontal_wrapped(|ui| {
@@ -703,7 +745,10 @@ fn comment_dialog(
                     match result.and_then(|c| st.comments.as_mut().map_or(Ok(()), |s| s.add(c))) {
                         Ok(()) => {
                             st.message = Some("Thank you! Your comment is saved.".into());
-                            *draft = Draft::default();
+                            *draft = Draft {
+                                styled: true,
+                                ..Draft::default()
+                            };
                             st.comment_at = None;
                             st.placing_comment = false;
                             st.pins_dirty = true;
@@ -718,7 +763,10 @@ fn comment_dialog(
                     )
                     .clicked()
                 {
-                    *draft = Draft::default();
+                    *draft = Draft {
+                        styled: true,
+                        ..Draft::default()
+                    };
                     st.comment_at = None;
                     st.placing_comment = false;
                 }

@@ -19,6 +19,9 @@ struct Args {
     /// Participation table: fullscreen, touch, simple panels, located comments.
     #[arg(long, conflicts_with = "situation")]
     table: bool,
+    /// With --table: a window instead of fullscreen.
+    #[arg(long, requires = "table")]
+    windowed: bool,
     /// Crisis staff: forecast time, counters, gauge level.
     #[arg(long)]
     situation: bool,
@@ -61,6 +64,10 @@ struct Args {
     /// No real-time sun shadows.
     #[arg(long)]
     no_shadows: bool,
+    /// Multisample anti-aliasing samples: 1 (off), 2, 4 or 8 (default: 4 on a GPU, off on
+    /// a software renderer).
+    #[arg(long, value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(["1", "2", "4", "8"]), |s| s.parse::<u32>().unwrap_or(4)))]
+    msaa: Option<u32>,
     /// Time zone of clock times (UTC, +01:00, Europe/Berlin, ...).
     #[arg(long, default_value = "Europe/Berlin")]
     tz: String,
@@ -97,11 +104,9 @@ fn main() -> anyhow::Result<()> {
         shadows: !a.no_shadows,
         tz: a.tz,
         colors,
+        msaa: a.msaa,
+        windowed: a.windowed,
     };
-    let shot = opts.screenshot.clone();
     viewer::app::run(opts).with_context(|| format!("viewing {}", a.path.display()))?;
-    if let Some(p) = shot {
-        println!("{}", p.display());
-    }
     Ok(())
 }
