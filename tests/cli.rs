@@ -314,3 +314,29 @@ fn bad_input_suite() {
         &["size"],
     );
 }
+
+#[test]
+fn view_runs_the_viewer_or_says_how_to_build_it() {
+    // `twin view` hands its arguments to `twin-view` beside it (or on PATH). Either the
+    // viewer reports the missing scenario, or `twin` says how to build the viewer; never a
+    // panic, and always a failure.
+    let beside = std::path::Path::new(env!("CARGO_BIN_EXE_twin"))
+        .with_file_name(format!("twin-view{}", std::env::consts::EXE_SUFFIX));
+    let o = common::twin_env(
+        &[
+            "view",
+            "/nonexistent/scenario.toml",
+            "--screenshot",
+            "/tmp/x.png",
+        ],
+        &[("PATH", "")],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    if beside.is_file() {
+        assert!(err.contains("/nonexistent/scenario.toml"), "{err}");
+    } else {
+        assert!(err.contains("cargo build --release -p viewer"), "{err}");
+    }
+}

@@ -198,6 +198,12 @@ mod tests {
         );
         assert!((p.elevation_deg - 36.0).abs() < 1.5, "{}", p.elevation_deg);
         let (rise, set) = c.daylight().unwrap();
+        eprintln!(
+            "equinox: sunrise {} sunset {} length {:.1} min",
+            hm(rise),
+            hm(set),
+            set - rise
+        );
         // About 06:20 and 18:40 CET; the day is about 12 h 10 min with refraction.
         assert!((rise - 6.3 * 60.0).abs() < 15.0, "{}", hm(rise));
         assert!((set - 18.6 * 60.0).abs() < 15.0, "{}", hm(set));

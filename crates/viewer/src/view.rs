@@ -1224,6 +1224,7 @@ mod tests {
             st.pick_at(px, py, w, h);
             same += usize::from(st.picked.as_ref().is_some_and(|p| p.0 == i));
         }
+        eprintln!("projected picking: {same} of {tried}");
         assert!(tried > 10 && same * 10 >= tried * 8, "{same} of {tried}");
     }
 

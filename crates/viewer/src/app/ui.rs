@@ -402,50 +402,43 @@ fn flood_ui(ui: &mut egui::Ui, st: &mut crate::view::ViewState, simple: bool) {
     hydrograph(ui, st);
 }
 
-/// The gauge hydrograph with the current time.
-fn hydrograph(ui: &mut egui::Ui, st: &crate::view::ViewState) {
-    let Some(r) = st.data.results.as_ref() else {
-        return;
-    };
-    let Some(g) = r.flood.as_ref().and_then(|f| f.gauges.first()) else {
-        return;
-    };
-    if g.t_s.len() < 2 {
+/// A small time-series plot (flood clock on x) with the current time marked in red.
+fn time_plot(
+    ui: &mut egui::Ui,
+    title: &str,
+    t_s: &[f64],
+    v: &[f64],
+    t_now: f64,
+    colour: egui::Color32,
+) {
+    if t_s.len() < 2 || v.len() != t_s.len() {
         return;
     }
-    let t_now = st.flood_t().unwrap_or(0.0);
     let (w, h) = (ui.available_width().min(300.0), 110.0);
     let (rect, _) = ui.allocate_exact_size(egui::vec2(w, h), egui::Sense::hover());
     let p = ui.painter_at(rect);
     p.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-    let (t0, t1) = (g.t_s[0], *g.t_s.last().expect("two"));
-    let (lo, hi) = g
-        .wse_m
+    let (t0, t1) = (t_s[0], t_s[t_s.len() - 1]);
+    let (lo, hi) = v
         .iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::MAX, f64::MIN), |a, &v| (a.0.min(v), a.1.max(v)));
+        .filter(|x| x.is_finite())
+        .fold((f64::MAX, f64::MIN), |a, &x| (a.0.min(x), a.1.max(x)));
     if hi <= lo || t1 <= t0 {
         return;
     }
     let m = 14.0;
     let x = |t: f64| rect.left() + m + ((t - t0) / (t1 - t0)) as f32 * (w - 2.0 * m);
-    let y = |v: f64| rect.bottom() - m - ((v - lo) / (hi - lo)) as f32 * (h - 2.0 * m);
-    let pts: Vec<egui::Pos2> = g
-        .t_s
+    let y = |q: f64| rect.bottom() - m - ((q - lo) / (hi - lo)) as f32 * (h - 2.0 * m);
+    let pts: Vec<egui::Pos2> = t_s
         .iter()
-        .zip(&g.wse_m)
-        .filter(|(_, v)| v.is_finite())
-        .map(|(&t, &v)| egui::pos2(x(t), y(v)))
+        .zip(v)
+        .filter(|(_, q)| q.is_finite())
+        .map(|(&t, &q)| egui::pos2(x(t), y(q)))
         .collect();
-    p.add(egui::Shape::line(
-        pts,
-        egui::Stroke::new(1.5, egui::Color32::from_rgb(30, 94, 178)),
-    ));
+    p.add(egui::Shape::line(pts, egui::Stroke::new(1.5, colour)));
+    let tx = x(t_now.clamp(t0, t1));
     p.line_segment(
-        [
-            egui::pos2(x(t_now), rect.top()),
-            egui::pos2(x(t_now), rect.bottom()),
-        ],
+        [egui::pos2(tx, rect.top()), egui::pos2(tx, rect.bottom())],
         egui::Stroke::new(1.0, egui::Color32::from_rgb(200, 40, 40)),
     );
     let font = egui::FontId::proportional(11.0);
@@ -453,7 +446,7 @@ fn hydrograph(ui: &mut egui::Ui, st: &crate::view::ViewState) {
     p.text(
         rect.left_top() + egui::vec2(4.0, 2.0),
         egui::Align2::LEFT_TOP,
-        format!("{} water level (m)  max {hi:.2}", g.name),
+        format!("{title}  max {hi:.2}"),
         font.clone(),
         col,
     );
@@ -463,6 +456,25 @@ fn hydrograph(ui: &mut egui::Ui, st: &crate::view::ViewState) {
         format!("{lo:.2}"),
         font,
         col,
+    );
+}
+
+/// The gauge hydrograph with the current time.
+fn hydrograph(ui: &mut egui::Ui, st: &crate::view::ViewState) {
+    let Some(r) = st.data.results.as_ref() else {
+        return;
+    };
+    let Some(g) = r.flood.as_ref().and_then(|f| f.gauges.first()) else {
+        return;
+    };
+    let t_now = st.flood_t().unwrap_or(0.0);
+    time_plot(
+        ui,
+        &format!("{} water level (m)", g.name),
+        &g.t_s,
+        &g.wse_m,
+        t_now,
+        egui::Color32::from_rgb(30, 94, 178),
     );
     if let Some(k) = g.t_s.iter().rposition(|&t| t <= t_now) {
         ui.small(format!(
@@ -507,6 +519,25 @@ fn traffic_ui(ui: &mut egui::Ui, st: &mut crate::view::ViewState) {
     {
         ui.add(
             egui::ProgressBar::new(share as f32).text(format!("evacuated {:.0} %", share * 100.0)),
+        );
+    }
+    if let Some(e) = st
+        .data
+        .results
+        .as_ref()
+        .and_then(|r| r.traffic.as_ref())
+        .and_then(|t| t.evacuation.as_ref())
+    {
+        let t: Vec<f64> = e.curve.iter().map(|c| c.t_s).collect();
+        let v: Vec<f64> = e.curve.iter().map(|c| c.share * 100.0).collect();
+        let now = st.flood_t().unwrap_or(0.0);
+        time_plot(
+            ui,
+            "evacuated (%)",
+            &t,
+            &v,
+            now,
+            egui::Color32::from_rgb(40, 150, 70),
         );
     }
 }
