@@ -152,11 +152,14 @@ pub fn ticks(min: f32, max: f32, n: usize) -> Vec<f32> {
 
 /// Format a tick value with as many decimals as the step needs.
 pub fn format_tick(v: f32, step: f32) -> String {
-    let decimals = if step >= 1.0 {
-        0
-    } else {
-        (-step.log10()).ceil().clamp(0.0, 4.0) as usize
-    };
+    // The fewest decimals (up to 4) that show the step exactly: 0.125 → 3, 0.25 → 2, 2.5 → 1.
+    let step = step.abs();
+    let decimals = (0..=4)
+        .find(|&d| {
+            let s = step * 10f32.powi(d);
+            (s - s.round()).abs() < 1e-3 * s.max(1.0)
+        })
+        .unwrap_or(4) as usize;
     format!("{v:.decimals$}")
 }
 
@@ -467,6 +470,9 @@ mod tests {
         assert_eq!(ticks(-5.0, 5.0, 5), vec![-5.0, -2.5, 0.0, 2.5, 5.0]);
         assert_eq!(format_tick(0.25, 0.125), "0.250");
         assert_eq!(format_tick(2.0, 1.0), "2");
+        assert_eq!(format_tick(2.5, 2.5), "2.5");
+        assert_eq!(format_tick(0.5, 0.25), "0.50");
+        assert_eq!(format_tick(1500.0, 500.0), "1500");
     }
 
     #[test]

@@ -371,6 +371,21 @@ pub fn find_layers(results: &Results) -> Vec<Layer> {
     out
 }
 
+/// The `q` quantile of |v| over the finite non-zero values (`None` when there are none).
+pub fn abs_percentile(values: &[f32], q: f64) -> Option<f32> {
+    let mut a: Vec<f32> = values
+        .iter()
+        .filter(|v| v.is_finite() && **v != 0.0)
+        .map(|v| v.abs())
+        .collect();
+    if a.is_empty() {
+        return None;
+    }
+    let k = ((q.clamp(0.0, 1.0) * (a.len() - 1) as f64).round() as usize).min(a.len() - 1);
+    let (_, v, _) = a.select_nth_unstable_by(k, f32::total_cmp);
+    Some(*v)
+}
+
 /// The deepest water on land (not in prescribed river cells) from `summary.json`.
 fn land_max_depth(results: &Results) -> Option<f32> {
     results
@@ -717,7 +732,18 @@ impl ViewState {
     fn refresh_scale(&mut self) -> Result<()> {
         self.scale = match self.layer_raster()? {
             Some((kind, r)) => {
-                let (lo, mut hi) = r.min_max().unwrap_or((0.0, 1.0));
+                let (mut lo, mut hi) = r.min_max().unwrap_or((0.0, 1.0));
+                // Differences: a symmetric range from the 99th percentile of the changes, so
+                // a few cells where a building stood (or stands now) do not wash out the
+                // hours lost on the ground.
+                let is_diff = self.variant == Variant::Difference
+                    && self
+                        .layer
+                        .and_then(|k| self.layers.get(k))
+                        .is_some_and(|l| l.base_path.is_some());
+                if is_diff && let Some(p) = abs_percentile(&r.data, 0.99) {
+                    (lo, hi) = (-p, p);
+                }
                 // Depth scales run to the deepest water on land (as the PNG maps do), not
                 // to the river bed.
                 if kind == LayerKind::MaxDepth
@@ -1243,6 +1269,17 @@ mod tests {
             "{} vs {g}",
             w[2]
         );
+    }
+
+    #[test]
+    fn percentile_of_changes() {
+        let v: Vec<f32> = (0..1000)
+            .map(|i| if i % 2 == 0 { 0.0 } else { -(i as f32) / 100.0 })
+            .collect();
+        // 500 non-zero values 0.01 .. 9.99; the 99th percentile is about 9.89.
+        let p = abs_percentile(&v, 0.99).unwrap();
+        assert!((p - 9.89).abs() < 0.03, "{p}");
+        assert_eq!(abs_percentile(&[0.0, f32::NAN], 0.99), None);
     }
 
     #[test]

@@ -185,6 +185,26 @@ fn check_golden(name: &str, args: &[&str]) {
     );
 }
 
+/// The centre of the tower's footprint.
+fn tower() -> [f64; 2] {
+    static T: OnceLock<[f64; 2]> = OnceLock::new();
+    *T.get_or_init(|| {
+        let city = twin_core::demo::generate(&twin_core::demo::DemoParams {
+            seed: 1,
+            size_m: 600.0,
+            cell_m: 2.0,
+        })
+        .unwrap();
+        let target = city
+            .buildings
+            .iter()
+            .filter(|b| b.usage == twin_core::model::BuildingUse::Residential)
+            .max_by(|a, b| a.height_m().partial_cmp(&b.height_m()).unwrap())
+            .unwrap();
+        target.footprint[0].centroid()
+    })
+}
+
 /// A camera over the test district's centre.
 fn camera(yaw_deg: f64, pitch_deg: f64, distance_m: f64) -> String {
     static C: OnceLock<[f64; 2]> = OnceLock::new();
@@ -263,7 +283,8 @@ fn screenshot_sun_hours_difference() {
             "--variant",
             "difference",
             "--camera",
-            &camera(0.0, 89.0, 900.0),
+            // Over the tower, the lost sun to its north in the upper half of the image.
+            &format!("{},{},0,0,89,420", tower()[0], tower()[1] + 60.0),
             "--no-shadows",
         ],
     );
