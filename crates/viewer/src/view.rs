@@ -183,46 +183,61 @@ impl FloodView {
         }))
     }
 
-    fn frame(&mut self, i: usize) -> Result<&Raster<f32>> {
+    /// Load snapshot `i` into the cache (at most 4), never evicting `keep`.
+    fn load_frame(&mut self, i: usize, keep: usize) -> Result<usize> {
         if let Some(k) = self.cache.iter().position(|c| c.0 == i) {
-            return Ok(&self.cache[k].1);
+            return Ok(k);
         }
         let r = twin_core::raster::read_raster(&self.paths[i])?;
-        if self.cache.len() >= 4 {
-            self.cache.remove(0);
+        if self.cache.len() >= 4
+            && let Some(k) = self.cache.iter().position(|c| c.0 != keep)
+        {
+            self.cache.remove(k);
         }
         self.cache.push((i, r));
-        Ok(&self.cache.last().expect("just pushed").1)
+        Ok(self.cache.len() - 1)
     }
 
-    /// The depth at the current time, linear between the two snapshots around it.
+    /// The depth at the current time, linear between the two snapshots around it, in a
+    /// buffer reused from call to call.
     pub fn depth_now(&mut self) -> Result<&Raster<f32>> {
         let (i0, i1, w) = self.timeline.bracket(self.timeline.t_s);
-        let a = self.frame(i0)?.clone();
-        let out = if i1 == i0 || w <= 0.0 {
-            a
+        let k0 = self.load_frame(i0, i1)?;
+        let k1 = if i1 != i0 && w > 0.0 {
+            let k = self.load_frame(i1, i0)?;
+            // Loading i1 never evicts i0, but it may have moved.
+            let k0 = self.cache.iter().position(|c| c.0 == i0).expect("kept");
+            Some((k0, k))
         } else {
-            let b = self.frame(i1)?;
-            if b.spec != a.spec {
-                return Err(ViewError::format(
-                    &self.paths[i1],
-                    0,
-                    "snapshot grid differs from the first snapshot's",
-                ));
-            }
-            let w = w as f32;
-            let mut o = a;
-            for (x, y) in o.data.iter_mut().zip(&b.data) {
-                *x = if x.is_finite() && y.is_finite() {
-                    *x + (*y - *x) * w
-                } else {
-                    f32::NAN
-                };
-            }
-            o
+            None
         };
-        self.depth = Some(out);
-        Ok(self.depth.as_ref().expect("set"))
+        let a = &self.cache[k1.map_or(k0, |p| p.0)].1;
+        if self.depth.as_ref().is_none_or(|d| d.spec != a.spec) {
+            self.depth = Some(a.clone());
+        }
+        let out = self.depth.as_mut().expect("set above");
+        match k1 {
+            None => out.data.copy_from_slice(&a.data),
+            Some((_, k)) => {
+                let b = &self.cache[k].1;
+                if b.spec != a.spec {
+                    return Err(ViewError::format(
+                        &self.paths[i1],
+                        0,
+                        "snapshot grid differs from the first snapshot's",
+                    ));
+                }
+                let w = w as f32;
+                for ((o, x), y) in out.data.iter_mut().zip(&a.data).zip(&b.data) {
+                    *o = if x.is_finite() && y.is_finite() {
+                        *x + (*y - *x) * w
+                    } else {
+                        f32::NAN
+                    };
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -824,21 +839,21 @@ impl ViewState {
             self.water.clear();
             return;
         };
-        let scale = f.scale.clone();
-        let depth = match f.depth_now() {
-            Ok(d) => d.clone(),
-            Err(e) => {
-                self.message = Some(e.to_string());
-                return;
-            }
+        if let Err(e) = f.depth_now() {
+            self.message = Some(e.to_string());
+            return;
+        }
+        let Some(depth) = f.depth.as_ref() else {
+            return;
         };
+        let scale = &f.scale;
         let color = |d: f32| {
             let c = scale.color(d).unwrap_or([180, 210, 240]);
             scene::srgb_to_linear(c, 0.82)
         };
         scene::water_mesh_into(
             &mut self.water,
-            &depth,
+            depth,
             &f.bed,
             &frame,
             0.05,
@@ -865,7 +880,11 @@ impl ViewState {
         self.colors_dirty = false;
         let picked = self.picked.as_ref().map(|p| p.0);
         let t = self.flood_t();
-        let city = self.city().clone_ids();
+        // The city of the variant shown, borrowed beside the meshes.
+        let city = match (self.variant, &self.data.base_city) {
+            (Variant::Base, Some(b)) => b,
+            _ => &self.data.city,
+        };
         let results = self.data.results.as_ref();
         let flood = results.and_then(|r| r.flood.as_ref());
         let daylight = results.and_then(|r| r.shadow.as_ref());
@@ -876,7 +895,7 @@ impl ViewState {
             if Some(i) == picked {
                 return Some(scene::srgb_to_linear([255, 214, 0], 1.0));
             }
-            let id = city.get(i)?;
+            let id = &city.buildings.get(i)?.id;
             let flood_colors = colors == BuildingColors::Flood || mode == Mode::Situation;
             if flood_colors
                 && let (Some(f), Some(t)) = (flood, t)
@@ -1091,17 +1110,6 @@ impl ViewState {
                 ))
             })
             .collect()
-    }
-}
-
-/// Building ids by index, so colouring closures do not borrow the city.
-trait CloneIds {
-    fn clone_ids(&self) -> Vec<String>;
-}
-
-impl CloneIds for twin_core::City {
-    fn clone_ids(&self) -> Vec<String> {
-        self.buildings.iter().map(|b| b.id.clone()).collect()
     }
 }
 
@@ -1360,6 +1368,22 @@ dem = "none"
         assert!(st.water_dirty);
         st.rebuild_water();
         let wet_mid = st.water.positions.len();
+        // The interpolated depth is the mean of the two snapshots around 900 s.
+        {
+            let f = st.flood.as_mut().unwrap();
+            let d0 = twin_core::raster::read_raster(&f.paths[0]).unwrap();
+            let d1 = twin_core::raster::read_raster(&f.paths[1]).unwrap();
+            let now = f.depth_now().unwrap().clone();
+            let mut checked = 0;
+            for k in 0..now.data.len() {
+                if d0.data[k].is_finite() && d1.data[k].is_finite() {
+                    let want = d0.data[k] + (d1.data[k] - d0.data[k]) * 0.5;
+                    assert!((now.data[k] - want).abs() <= 1e-6 * want.abs().max(1.0));
+                    checked += 1;
+                }
+            }
+            assert!(checked > 0);
+        }
         st.set_flood_t(0.0);
         st.rebuild_water();
         let wet_start = st.water.positions.len();
