@@ -20,6 +20,9 @@ pub struct SunClock {
     pub playing: bool,
     /// Simulated minutes per real second while playing.
     pub minutes_per_s: f64,
+    /// Sunrise and sunset of the last date asked for (the panels ask every frame); keyed by
+    /// the date alone, as site and time zone stay as built.
+    daylight_cache: Option<((i32, u32, u32), DayLight)>,
 }
 
 /// The first and last minute of the day with the sun above the horizon (local clock), or
@@ -43,6 +46,7 @@ impl SunClock {
             minute_of_day: minute_of_day.clamp(0.0, 1439.0),
             playing: false,
             minutes_per_s: 60.0,
+            daylight_cache: None,
         };
         c.utc()?;
         Ok(c)
@@ -88,7 +92,20 @@ impl SunClock {
 
     /// Sunrise and sunset of the day in local clock minutes, by bisection on the SPA
     /// elevation (0° at the sun's centre, refraction included) over 10-minute brackets.
-    pub fn daylight(&self) -> DayLight {
+    /// Cached per date.
+    pub fn daylight(&mut self) -> DayLight {
+        let date = (self.year, self.month, self.day);
+        if let Some((d, v)) = self.daylight_cache
+            && d == date
+        {
+            return v;
+        }
+        let v = self.compute_daylight();
+        self.daylight_cache = Some((date, v));
+        v
+    }
+
+    fn compute_daylight(&self) -> DayLight {
         let elev = |m: f64| -> f64 {
             let mut c = self.clone();
             c.minute_of_day = m;
@@ -188,7 +205,7 @@ mod tests {
 
     #[test]
     fn equinox_noon_in_hamburg() {
-        let c = hamburg();
+        let mut c = hamburg();
         let p = c.position().unwrap();
         // Local noon 12:00 CET ≈ 11:00 UTC; solar noon is about 12:27 CET at 10° E.
         assert!(

@@ -270,6 +270,8 @@ pub struct ViewState {
     pub layer: Option<usize>,
     pub variant: Variant,
     pub has_base: bool,
+    /// The raster of the layer shown, as shown (variant, baseline or difference).
+    shown: Option<(LayerKind, Raster<f32>)>,
     /// The scale of the layer shown (for the legend).
     pub scale: Option<Scale>,
     // Clocks.
@@ -523,6 +525,7 @@ impl ViewState {
             layer: None,
             variant: Variant::Variant,
             has_base,
+            shown: None,
             scale: None,
             sun: None,
             flood,
@@ -744,52 +747,48 @@ impl ViewState {
         Ok(Some(r))
     }
 
+    /// Read the current layer's raster (once per change of layer or variant) and its scale.
     fn refresh_scale(&mut self) -> Result<()> {
-        self.scale = match self.layer_raster()? {
-            Some((kind, r)) => {
-                let (mut lo, mut hi) = r.min_max().unwrap_or((0.0, 1.0));
-                // Differences: a symmetric range from the 99th percentile of the changes, so
-                // a few cells where a building stood (or stands now) do not wash out the
-                // hours lost on the ground.
-                let is_diff = self.variant == Variant::Difference
-                    && self
-                        .layer
-                        .and_then(|k| self.layers.get(k))
-                        .is_some_and(|l| l.base_path.is_some());
-                if is_diff && let Some(p) = abs_percentile(&r.data, 0.99) {
-                    (lo, hi) = (-p, p);
-                }
-                // Depth scales run to the deepest water on land (as the PNG maps do), not
-                // to the river bed.
-                if kind == LayerKind::MaxDepth
-                    && let Some(m) = self.data.results.as_ref().and_then(land_max_depth)
-                {
-                    hi = m;
-                }
-                let l = &self.layers[self.layer.expect("a layer")];
-                let mut title = l.title.clone();
-                match (self.variant, l.base_path.is_some()) {
-                    (Variant::Base, true) => title.push_str(" (baseline)"),
-                    (Variant::Difference, true) => title.push_str(" (variant minus baseline)"),
-                    _ => {}
-                }
-                let kind = if self.variant == Variant::Difference
-                    && l.base_path.is_some()
-                    && kind != LayerKind::SunHoursDelta
-                {
-                    // Generic difference: a symmetric diverging scale in the layer's unit.
-                    let mut s = Scale::for_layer(LayerKind::SunHoursDelta, &title, lo, hi);
-                    s.unit = kind.unit().into();
-                    self.scale = Some(s);
-                    return Ok(());
-                } else {
-                    kind
-                };
-                Some(Scale::for_layer(kind, &title, lo, hi))
-            }
-            None => None,
-        };
+        self.shown = self.layer_raster()?;
+        let scale = self
+            .shown
+            .as_ref()
+            .map(|(kind, r)| self.scale_for(*kind, r));
+        self.scale = scale;
         Ok(())
+    }
+
+    /// The colour scale of the current layer's raster `r` (of kind `kind`).
+    fn scale_for(&self, kind: LayerKind, r: &Raster<f32>) -> Scale {
+        let l = &self.layers[self.layer.expect("a layer is shown")];
+        let diff = self.variant == Variant::Difference && l.base_path.is_some();
+        let (mut lo, mut hi) = r.min_max().unwrap_or((0.0, 1.0));
+        // Differences: a symmetric range from the 99th percentile of the changes, so a few
+        // cells where a building stood (or stands now) do not wash out the hours lost on
+        // the ground.
+        if diff && let Some(p) = abs_percentile(&r.data, 0.99) {
+            (lo, hi) = (-p, p);
+        }
+        // Depth scales run to the deepest water on land (as the PNG maps do), not to the
+        // river bed.
+        if kind == LayerKind::MaxDepth
+            && let Some(m) = self.data.results.as_ref().and_then(land_max_depth)
+        {
+            hi = m;
+        }
+        let mut title = l.title.clone();
+        match (self.variant, l.base_path.is_some()) {
+            (Variant::Base, true) => title.push_str(" (baseline)"),
+            (Variant::Difference, true) => title.push_str(" (variant minus baseline)"),
+            _ => {}
+        }
+        if diff && kind != LayerKind::SunHoursDelta {
+            // Generic difference: a symmetric diverging scale in the layer's unit.
+            let mut s = Scale::for_layer(LayerKind::SunHoursDelta, &title, lo, hi);
+            s.unit = kind.unit().into();
+            return s;
+        }
+        Scale::for_layer(kind, &title, lo, hi)
     }
 
     /// The terrain texture now (RGBA8 sRGB): base map and the current layer.
@@ -798,14 +797,7 @@ impl ViewState {
         let Some(base) = &self.base_map else {
             return (1, 1, vec![200, 200, 200, 255]);
         };
-        let raster = match self.layer_raster() {
-            Ok(r) => r,
-            Err(e) => {
-                self.message = Some(e.to_string());
-                None
-            }
-        };
-        let img = match (&raster, &self.scale) {
+        let img = match (&self.shown, &self.scale) {
             (Some((_, r)), Some(s)) => base.compose(Some((r, s))),
             _ => base.compose(None),
         };
